@@ -1,0 +1,308 @@
+"""The plugin endpoints: list, detail, activate, reload, status, metadata."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from plughost.api.cleaning import check_tree
+from plughost.api.pagination import EnvelopePagination
+from plughost.api.permissions import IsStaff, IsSuperuser, ReadAuthenticatedWriteSuperuser
+from plughost.api.query import bool_param, ordering_param, search_q
+from plughost.api.rendering import PLUGIN_FIELDS, render_plugin
+from plughost.api.serializers import (
+    MetadataSerializer,
+    PluginActivateSerializer,
+    PluginConfigSerializer,
+    PluginRegistryStatusSerializer,
+    PluginReloadSerializer,
+)
+from plughost.core.errors import IllegalStateChangeError, PluginNotFoundError
+from plughost.core.registry import Registry
+from plughost.db.models import PluginConfig
+from plughost.services import plugins as plugin_service
+from plughost.services.registry import Discovery, current_registry, reload_registry
+
+ORDERING_FIELDS = ("key", "name", "active")
+DEFAULT_ORDERING = ("-active", "name", "key")
+MAX_METADATA_BYTES = 64 * 1024
+PLUGIN_PATH = OpenApiParameter("plugin", str, OpenApiParameter.PATH)
+
+
+def _bool_field(name: str, kind: str = "boolean") -> OpenApiParameter:
+    return OpenApiParameter(name, bool if kind == "boolean" else str, OpenApiParameter.QUERY)
+
+
+def get_config_or_404(key: str) -> PluginConfig:
+    """Return the config of ``key`` or answer 404 ``Not found.`` (InvenTree's body)."""
+    try:
+        return plugin_service.get_config(key)
+    except PluginNotFoundError:
+        raise NotFound() from None
+
+
+def plugin_body(key: str, registry: Registry) -> dict[str, Any]:
+    """Return the current body of one plugin."""
+    row = PluginConfig.objects.filter(key=key).values(*PLUGIN_FIELDS).first()
+    if row is None:
+        raise NotFound()
+    return render_plugin(row, registry)
+
+
+class PluginList(GenericAPIView[Any]):
+    """API endpoint for list of PluginConfig objects.
+
+    - GET: Return a list of all PluginConfig objects
+    """
+
+    permission_classes = (IsAuthenticated,)
+    pagination_class = EnvelopePagination
+    serializer_class = PluginConfigSerializer
+    queryset = PluginConfig.objects.none()  # the schema's model; get() builds its own query
+
+    @extend_schema(
+        operation_id="plugins_list",
+        parameters=[
+            OpenApiParameter("active", bool),
+            OpenApiParameter("builtin", bool, description="Builtin"),
+            OpenApiParameter("installed", bool, description="Installed"),
+            OpenApiParameter("limit", int, description="Number of results to return per page."),
+            OpenApiParameter("mixin", str, description="Mixin"),
+            OpenApiParameter(
+                "offset", int, description="The initial index from which to return the results."
+            ),
+            OpenApiParameter(
+                "ordering", str, description="Which field to use when ordering the results."
+            ),
+            OpenApiParameter("sample", bool, description="Sample"),
+            OpenApiParameter("search", str, description="A search term."),
+        ],
+        responses=PluginConfigSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        """Return one page of plugins, filtered, searched and ordered."""
+        registry = current_registry()
+        queryset = PluginConfig.objects.all()
+        active = bool_param(request, "active")
+        if active is not None:
+            queryset = queryset.filter(active=active)
+        for name, predicate in (
+            ("builtin", lambda d: d.is_builtin),
+            ("sample", lambda d: d.is_sample),
+            ("installed", lambda d: True),
+        ):
+            wanted = bool_param(request, name)
+            if wanted is not None:
+                keys = [d.key for d in registry if predicate(d)]
+                queryset = (
+                    queryset.filter(key__in=keys) if wanted else queryset.exclude(key__in=keys)
+                )
+        mixins = [
+            part.strip().lower()
+            for part in request.query_params.get("mixin", "").split(",")
+            if part.strip()
+        ]
+        if mixins:
+            queryset = queryset.filter(key__in=list(registry.keys_with_mixins(mixins)))
+        query = search_q(request, ("key", "name"))
+        if query is not None:
+            queryset = queryset.filter(query)
+        ordering = ordering_param(request, ORDERING_FIELDS, DEFAULT_ORDERING)
+        rows = queryset.order_by(*ordering, "id").values(*PLUGIN_FIELDS)
+        paginator = EnvelopePagination()
+        page = paginator.paginate_items(rows, request)  # rendered from the registry, not serialized
+        return paginator.envelope([render_plugin(row, registry) for row in page])
+
+
+class PluginDetail(APIView):
+    """API detail endpoint for PluginConfig object.
+
+    get:
+    Return a single PluginConfig object
+
+    post:
+    Update a PluginConfig
+
+    delete:
+    Remove a PluginConfig
+    """
+
+    permission_classes = (ReadAuthenticatedWriteSuperuser,)
+    serializer_class = PluginConfigSerializer
+
+    @extend_schema(operation_id="plugins_retrieve", parameters=[PLUGIN_PATH])
+    def get(self, request: Request, plugin: str) -> Response:
+        """Return one plugin."""
+        return Response(plugin_body(plugin, current_registry()))
+
+    @extend_schema(operation_id="plugins_update", parameters=[PLUGIN_PATH])
+    def put(self, request: Request, plugin: str) -> Response:
+        """Update a plugin (only ``active`` can change)."""
+        return self._update(request, plugin)
+
+    @extend_schema(operation_id="plugins_partial_update", parameters=[PLUGIN_PATH])
+    def patch(self, request: Request, plugin: str) -> Response:
+        """Update a plugin partially (only ``active`` can change)."""
+        return self._update(request, plugin)
+
+    def _update(self, request: Request, plugin: str) -> Response:
+        config = get_config_or_404(plugin)
+        serializer = PluginConfigSerializer(config, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            plugin_service.update_description(
+                plugin,
+                name=data.get("name"),
+                package_name=data.get("package_name"),
+            )
+        except IllegalStateChangeError as exc:
+            field = "name" if "'name'" in exc.message else "package_name"
+            raise ValidationError({field: [exc.message]}) from exc
+        if "active" in data:
+            _set_active(plugin, bool(data["active"]))
+        return Response(plugin_body(plugin, current_registry()))
+
+    @extend_schema(
+        operation_id="plugins_destroy",
+        parameters=[PLUGIN_PATH],
+        description="Handle DELETE request for a PluginConfig instance.\n\n"
+        "We only allow plugin deletion if the plugin is not active.",
+        responses={204: None},
+    )
+    def delete(self, request: Request, plugin: str) -> Response:
+        """Delete an inactive plugin's config."""
+        get_config_or_404(plugin)
+        plugin_service.delete(plugin)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _set_active(key: str, active: bool) -> PluginConfig:
+    try:
+        if active:
+            return plugin_service.activate(key)
+        return plugin_service.deactivate(key)
+    except IllegalStateChangeError as exc:
+        raise ValidationError({"active": [exc.message]}) from exc
+
+
+class PluginActivate(APIView):
+    """Endpoint for activating a plugin.
+
+    - PATCH: Activate a plugin
+
+    Pass a boolean value for the 'active' field.
+    If not provided, it is assumed to be True,
+    and the plugin will be activated.
+    """
+
+    permission_classes = (IsSuperuser,)
+    serializer_class = PluginActivateSerializer
+
+    @extend_schema(operation_id="plugins_activate_update", parameters=[PLUGIN_PATH])
+    def put(self, request: Request, plugin: str) -> Response:
+        """Activate or deactivate a plugin."""
+        return self._activate(request, plugin)
+
+    @extend_schema(operation_id="plugins_activate_partial_update", parameters=[PLUGIN_PATH])
+    def patch(self, request: Request, plugin: str) -> Response:
+        """Activate or deactivate a plugin."""
+        return self._activate(request, plugin)
+
+    def _activate(self, request: Request, plugin: str) -> Response:
+        get_config_or_404(plugin)
+        serializer = PluginActivateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        config = _set_active(plugin, bool(serializer.validated_data.get("active", True)))
+        return Response({"active": config.active})
+
+
+class PluginReload(APIView):
+    """Endpoint for reloading all plugins."""
+
+    permission_classes = (IsSuperuser,)
+    serializer_class = PluginReloadSerializer
+
+    @extend_schema(operation_id="plugins_reload_create", responses={201: PluginReloadSerializer})
+    def post(self, request: Request) -> Response:
+        """Rebuild the registry; ``collect_plugins`` rediscovers plugins first."""
+        serializer = PluginReloadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        flags = serializer.validated_data
+        reload_registry(Discovery.RECOLLECT if flags["collect_plugins"] else Discovery.REUSE)
+        return Response(dict(flags), status=status.HTTP_201_CREATED)
+
+
+class RegistryStatusView(APIView):
+    """Show plugin registry status information."""
+
+    permission_classes = (IsSuperuser,)
+    serializer_class = PluginRegistryStatusSerializer
+
+    @extend_schema(operation_id="plugins_status_retrieve")
+    def get(self, request: Request) -> Response:
+        """Return the active count and the current registry errors."""
+        registry = current_registry()
+        return Response(
+            {
+                "active_plugins": plugin_service.active_count(),
+                "registry_errors": [
+                    {"stage": error.stage.value, "name": error.name, "message": error.message}
+                    for error in registry.errors
+                ],
+            }
+        )
+
+
+class PluginMetadata(APIView):
+    """Generic API endpoint for reading and editing metadata for a model."""
+
+    permission_classes = (IsStaff,)
+    serializer_class = MetadataSerializer
+
+    @extend_schema(operation_id="plugins_metadata_retrieve", parameters=[PLUGIN_PATH])
+    def get(self, request: Request, plugin: str) -> Response:
+        """Return the plugin's metadata object."""
+        get_config_or_404(plugin)
+        return Response({"metadata": plugin_service.get_metadata(plugin)})
+
+    @extend_schema(operation_id="plugins_metadata_update", parameters=[PLUGIN_PATH])
+    def put(self, request: Request, plugin: str) -> Response:
+        """Replace the metadata object."""
+        return self._write(request, plugin, plugin_service.MetadataWrite.REPLACE)
+
+    @extend_schema(operation_id="plugins_metadata_partial_update", parameters=[PLUGIN_PATH])
+    def patch(self, request: Request, plugin: str) -> Response:
+        """Merge the given keys into the metadata object."""
+        return self._write(request, plugin, plugin_service.MetadataWrite.MERGE)
+
+    def _write(self, request: Request, plugin: str, how: plugin_service.MetadataWrite) -> Response:
+        get_config_or_404(plugin)
+        data = request.data
+        if not isinstance(data, dict) or "metadata" not in data:
+            raise ValidationError({"metadata": ["This field is required."]})
+        metadata = data["metadata"]
+        if metadata is None:
+            raise ValidationError({"metadata": ["This field may not be null."]})
+        if not isinstance(metadata, dict):
+            raise ValidationError({"metadata": ["Metadata must be a JSON object"]})
+        check_tree(metadata, field="metadata")
+        size = len(json.dumps(metadata).encode())
+        if size > MAX_METADATA_BYTES:
+            raise ValidationError(
+                {
+                    "metadata": [
+                        f"Metadata is too large ({size} bytes; at most {MAX_METADATA_BYTES})"
+                    ]
+                }
+            )
+        return Response({"metadata": plugin_service.write_metadata(plugin, metadata, how)})

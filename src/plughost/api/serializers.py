@@ -1,0 +1,176 @@
+"""Serializers of the plugin API; class names give the contract's component names.
+
+Responses of the hot read paths are built by ``api/rendering.py`` from the registry
+snapshot; these serializers validate input and describe the schema.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from plughost.db.models import PluginConfig
+
+
+class PluginConfigSerializer(serializers.ModelSerializer[PluginConfig]):
+    """Serializer for a PluginConfig."""
+
+    meta = serializers.DictField(read_only=True)
+    mixins = serializers.DictField(read_only=True)
+    is_builtin = serializers.BooleanField(
+        read_only=True, help_text="Return True if this is a 'builtin' plugin."
+    )
+    is_sample = serializers.BooleanField(read_only=True, help_text="Is this plugin a sample app?")
+    is_installed = serializers.BooleanField(
+        read_only=True,
+        help_text="Simple check to determine if this plugin is installed.\n\n"
+        "A plugin might not be installed if it has been removed from the system,\n"
+        "but the PluginConfig associated with it still exists.",
+    )
+    is_package = serializers.BooleanField(
+        read_only=True, help_text="Return True if this is a 'package' plugin."
+    )
+
+    class Meta:
+        model = PluginConfig
+        fields = (
+            "pk",
+            "key",
+            "name",
+            "package_name",
+            "active",
+            "meta",
+            "mixins",
+            "is_builtin",
+            "is_sample",
+            "is_installed",
+            "is_package",
+        )
+        read_only_fields = ("key",)
+
+
+class PluginActivateSerializer(serializers.Serializer[Any]):
+    """Serializer for activating or deactivating a plugin."""
+
+    active = serializers.BooleanField(
+        default=True, label="Activate Plugin", help_text="Activate this plugin"
+    )
+
+
+class PluginUninstallSerializer(serializers.Serializer[Any]):
+    """Serializer for uninstalling a plugin."""
+
+    delete_config = serializers.BooleanField(
+        default=True,
+        label="Delete configuration",
+        help_text="Delete the plugin configuration from the database",
+    )
+
+
+class PluginConfigInstallSerializer(serializers.Serializer[Any]):
+    """Serializer for installing a new plugin."""
+
+    url = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        label="Source URL",
+        help_text="Source for the package - this can be a custom registry or a VCS path",
+    )
+    packagename = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        label="Package Name",
+        help_text="Name for the Plugin Package - can also contain a version indicator",
+    )
+    version = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="Version specifier for the plugin. Leave blank for latest version.",
+    )
+    confirm = serializers.BooleanField(
+        label="Confirm plugin installation",
+        help_text="This will install this plugin now into the current instance. "
+        "The instance will go into maintenance.",
+    )
+    dry_run = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Resolve without installing: answer what would be installed, upgraded or "
+        "downgraded (a Plughost extension).",
+    )
+    allow_host_changes = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Allow an install that changes packages the host depends on "
+        "(a Plughost extension; refused by default).",
+    )
+
+    def validate_confirm(self, value: bool) -> bool:
+        """Refuse an unconfirmed install."""
+        if not value:
+            raise serializers.ValidationError("Installation not confirmed")
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """Require a package name or a URL."""
+        if not attrs.get("packagename") and not attrs.get("url"):
+            message = "Either packagename of URL must be provided"
+            raise serializers.ValidationError({"url": [message], "packagename": [message]})
+        return attrs
+
+
+class PluginReloadSerializer(serializers.Serializer[Any]):
+    """Serializer for remotely forcing plugin registry reload."""
+
+    full_reload = serializers.BooleanField(
+        default=False, help_text="Perform a full reload of the plugin registry"
+    )
+    force_reload = serializers.BooleanField(
+        default=False,
+        help_text="Force a reload of the plugin registry, even if it is already loaded",
+    )
+    collect_plugins = serializers.BooleanField(
+        default=False, help_text="Collect plugins and add them to the registry"
+    )
+
+
+class PluginRegistryErrorSerializer(serializers.Serializer[Any]):
+    """Serializer for a plugin registry error."""
+
+    stage = serializers.CharField()
+    name = serializers.CharField()
+    message = serializers.CharField()
+
+
+class PluginRegistryStatusSerializer(serializers.Serializer[Any]):
+    """Serializer for plugin registry status."""
+
+    active_plugins = serializers.IntegerField(read_only=True)
+    registry_errors = PluginRegistryErrorSerializer(many=True)
+
+
+class PluginSettingSerializer(serializers.Serializer[Any]):
+    """Serializer for the PluginSetting model."""
+
+    pk = serializers.IntegerField(read_only=True, label="ID")
+    key = serializers.CharField(read_only=True)
+    value = serializers.CharField()
+    name = serializers.CharField(read_only=True)
+    description = serializers.CharField(read_only=True)
+    type = serializers.CharField(read_only=True)
+    choices = serializers.ListField(
+        read_only=True, help_text="Returns the choices available for a given item."
+    )
+    model_name = serializers.CharField(read_only=True)
+    api_url = serializers.CharField(read_only=True)
+    typ = serializers.CharField(read_only=True)
+    # The contract's field name shadows ``Field.required`` (a bool) in the stubs.
+    required = serializers.BooleanField(read_only=True)  # type: ignore[assignment]
+    plugin = serializers.CharField(read_only=True)
+
+
+class MetadataSerializer(serializers.Serializer[Any]):
+    """Serializer class for model metadata API access."""
+
+    metadata = serializers.JSONField()

@@ -1,0 +1,75 @@
+"""The one process-wide holder of the current registry snapshot.
+
+Readers call ``current()`` and get a complete, immutable snapshot. ``swap()`` replaces it
+whole under a lock; only ``plughost.services`` calls it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from plughost.core.discovery import DiscoveryResult
+from plughost.core.registry import Registry, empty_registry
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The registry and what it was built from (the discovery and the stored versions)."""
+
+    registry: Registry
+    discovery: DiscoveryResult | None
+    version: int
+    collect_version: int
+
+
+class RegistryHolder:
+    """Holds the current snapshot; rebuilds are serialised by ``rebuilding()``."""
+
+    def __init__(self) -> None:
+        self._snapshot = Snapshot(empty_registry(), None, -1, -1)
+        self._build_lock = threading.RLock()
+        self._checked_at = 0.0
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """Return the current snapshot."""
+        return self._snapshot
+
+    def current(self) -> Registry:
+        """Return the current registry."""
+        return self._snapshot.registry
+
+    def is_ready(self) -> bool:
+        """Return whether a registry has been built in this process."""
+        return self._snapshot.version >= 0
+
+    def swap(self, snapshot: Snapshot) -> None:
+        """Replace the snapshot whole (readers see the old or the new one, never a mix)."""
+        self._snapshot = snapshot
+
+    @contextmanager
+    def rebuilding(self) -> Iterator[None]:
+        """Serialise rebuilds within this process."""
+        with self._build_lock:
+            yield
+
+    def due_for_check(self, interval: float) -> bool:
+        """Return True at most once per ``interval`` seconds (throttles version checks)."""
+        now = time.monotonic()
+        if now - self._checked_at < interval:
+            return False
+        self._checked_at = now
+        return True
+
+    def reset(self) -> None:
+        """Forget the snapshot (tests use this to start from nothing)."""
+        with self._build_lock:
+            self._snapshot = Snapshot(empty_registry(), None, -1, -1)
+            self._checked_at = 0.0
+
+
+holder = RegistryHolder()

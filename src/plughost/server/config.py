@@ -1,0 +1,179 @@
+"""Read the ``PLUGHOST_*`` environment once into a typed, frozen record.
+
+Every variable is documented in README.md. ``read_config`` raises
+``ImproperlyConfigured`` naming the variable and what it accepts.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+TEST_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/plughost"
+DEFAULT_HOST_VERSION = "0.16.0"
+DEFAULT_INSTALL_TIMEOUT = 300.0
+SECRET_KEY_FILE = "secret_key"
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"", "0", "false", "no", "off"})
+
+
+@dataclass(frozen=True)
+class Config:
+    """The server's configuration, as read from the environment."""
+
+    data_dir: Path
+    database_url: str | None
+    secret_key: str | None
+    debug: bool
+    allowed_hosts: tuple[str, ...]
+    admin_user: str | None
+    admin_password: str | None
+    plugin_dirs: tuple[Path, ...]
+    sample_plugins: bool
+    plugin_noinstall: bool
+    plugins_on_startup: bool
+    install_timeout: float
+    host_version: str
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "plughost.sqlite3"
+
+    @property
+    def plugin_dir(self) -> Path:
+        """Return the folder that holds plugins dropped into the data dir."""
+        return self.data_dir / "plugins"
+
+    @property
+    def plugins_file(self) -> Path:
+        """Return the requirements file of the installed plugin packages."""
+        return self.data_dir / "plugins.txt"
+
+
+def read_config(environ: Mapping[str, str]) -> Config:
+    """Build the configuration from ``environ``; raise ``ImproperlyConfigured`` on bad values."""
+    test_postgres = read_flag(environ, "PLUGHOST_TEST_POSTGRES")
+    return Config(
+        data_dir=Path(environ.get("PLUGHOST_DATA_DIR") or "data").resolve(),
+        database_url=TEST_POSTGRES_URL
+        if test_postgres
+        else environ.get("PLUGHOST_DATABASE_URL") or None,
+        secret_key=environ.get("PLUGHOST_SECRET_KEY") or None,
+        debug=read_flag(environ, "PLUGHOST_DEBUG"),
+        allowed_hosts=_split(environ.get("PLUGHOST_ALLOWED_HOSTS", "*"), ","),
+        admin_user=environ.get("PLUGHOST_ADMIN_USER") or None,
+        admin_password=environ.get("PLUGHOST_ADMIN_PASSWORD") or None,
+        plugin_dirs=tuple(
+            Path(p).resolve() for p in _split(environ.get("PLUGHOST_PLUGIN_DIRS", ""), ":")
+        ),
+        sample_plugins=read_flag(environ, "PLUGHOST_SAMPLE_PLUGINS"),
+        plugin_noinstall=read_flag(environ, "PLUGHOST_PLUGIN_NOINSTALL"),
+        plugins_on_startup=read_flag(environ, "PLUGHOST_PLUGINS_ON_STARTUP"),
+        install_timeout=_read_seconds(environ, "PLUGHOST_INSTALL_TIMEOUT"),
+        host_version=environ.get("PLUGHOST_HOST_VERSION") or DEFAULT_HOST_VERSION,
+    )
+
+
+def read_flag(environ: Mapping[str, str], name: str) -> bool:
+    """Return a boolean variable: 1/true/yes/on or 0/false/no/off (unset is false)."""
+    value = environ.get(name, "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name}={value!r}: use 1 or 0 (or true/false, yes/no, on/off).")
+
+
+def _read_seconds(environ: Mapping[str, str], name: str) -> float:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return DEFAULT_INSTALL_TIMEOUT
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0:
+        raise ImproperlyConfigured(f"{name}={raw!r}: give a positive number of seconds.")
+    return seconds
+
+
+def _split(value: str, separator: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(separator) if part.strip())
+
+
+def build_database(config: Config) -> dict[str, Any]:
+    """Return Django's ``DATABASES["default"]`` for the configuration."""
+    if config.database_url is None:
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(config.sqlite_path),
+            # Several gunicorn workers share the file: wait for locks, take the
+            # write lock at BEGIN (no upgrade deadlocks), let readers run during writes.
+            "OPTIONS": {
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+        }
+    return parse_postgres_url(config.database_url)
+
+
+def parse_postgres_url(url: str) -> dict[str, Any]:
+    """Turn ``postgresql://user[:pw]@host:port/name`` into a Django database dict.
+
+    Raises ``ImproperlyConfigured`` for any other form.
+    """
+    parts = urlsplit(url)
+    name = unquote(parts.path.lstrip("/"))
+    if parts.scheme not in {"postgresql", "postgres"} or not parts.hostname or not name:
+        raise ImproperlyConfigured(
+            f"PLUGHOST_DATABASE_URL={url!r}: use postgresql://user[:password]@host:port/name."
+        )
+    try:
+        port = parts.port
+    except ValueError as error:
+        raise ImproperlyConfigured(f"PLUGHOST_DATABASE_URL has a bad port: {error}") from error
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": name,
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": parts.hostname,
+        "PORT": str(port or 5432),
+        "CONN_HEALTH_CHECKS": True,
+        "TEST": {"NAME": f"test_{name}"},
+    }
+
+
+def load_secret_key(config: Config) -> str:
+    """Return the configured key, else the one in the data dir, creating it (mode 0600) once."""
+    if config.secret_key is not None:
+        return config.secret_key
+    path = config.data_dir / SECRET_KEY_FILE
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        pass
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    # Write a private temp file, then link it into place: the key appears whole
+    # or not at all, and a process that loses the race reads the winner's key.
+    fd, temp = tempfile.mkstemp(dir=config.data_dir, prefix=".secret_key.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(key + "\n")
+        os.link(temp, path)
+    except FileExistsError:
+        return path.read_text(encoding="utf-8").strip()
+    finally:
+        os.unlink(temp)
+    return key

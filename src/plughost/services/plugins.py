@@ -1,0 +1,124 @@
+"""Use cases that change a plugin's stored state: activate, deactivate, edit, delete, metadata."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+
+from django.db import transaction
+
+from plughost.core.errors import IllegalStateChangeError, PluginNotFoundError
+from plughost.core.registry import Registry
+from plughost.db.models import PluginConfig
+from plughost.services.registry import Discovery, current_registry, rebuild
+from plughost.services.state import Change, bump_version
+
+
+class MetadataWrite(enum.Enum):
+    """How a metadata write combines with what is stored."""
+
+    MERGE = "merge"  # PATCH: shallow-merge the given keys
+    REPLACE = "replace"  # PUT: store exactly the given object
+
+
+def get_config(key: str) -> PluginConfig:
+    """Return the config of ``key``; raise PluginNotFoundError."""
+    config = PluginConfig.objects.filter(key=key).first()
+    if config is None:
+        raise PluginNotFoundError(f"No plugin with key '{key}'", key=key)
+    return config
+
+
+def activate(key: str) -> PluginConfig:
+    """Store ``key`` as active and rebuild the registry; refuse an incompatible plugin."""
+    registry = current_registry()
+    config = get_config(key)
+    definition = registry.find_definition(key)
+    if definition is None:
+        raise IllegalStateChangeError(
+            f"Plugin '{key}' is not installed, so it cannot be activated", key=key
+        )
+    if not definition.compatible:
+        reason = next((e.message for e in registry.errors if e.name == key), "")
+        raise IllegalStateChangeError(
+            f"Plugin '{key}' is not compatible with this host and cannot be activated. {reason}",
+            key=key,
+        )
+    return _store_active(config, active=True)
+
+
+def deactivate(key: str) -> PluginConfig:
+    """Store ``key`` as inactive and rebuild; a mandatory plugin cannot be deactivated."""
+    registry = current_registry()
+    config = get_config(key)
+    definition = registry.find_definition(key)
+    if definition is not None and definition.is_mandatory:
+        raise IllegalStateChangeError(
+            f"Plugin '{key}' is mandatory (builtin) and cannot be deactivated", key=key
+        )
+    return _store_active(config, active=False)
+
+
+def _store_active(config: PluginConfig, *, active: bool) -> PluginConfig:
+    if config.active == active:
+        return config
+    with transaction.atomic():
+        updated = (
+            PluginConfig.objects.filter(pk=config.pk).exclude(active=active).update(active=active)
+        )
+        if updated:
+            bump_version(Change.STATE)
+    config.active = active
+    rebuild(Discovery.REUSE)
+    return config
+
+
+def update_description(
+    key: str, *, name: str | None = None, package_name: str | None = None
+) -> PluginConfig:
+    """Refuse changes to ``name``/``package_name``: they describe the installed plugin."""
+    config = get_config(key)
+    for field, value in (("name", name), ("package_name", package_name)):
+        if value is not None and value != getattr(config, field):
+            raise IllegalStateChangeError(
+                f"'{field}' describes the installed plugin and cannot be changed", key=key
+            )
+    return config
+
+
+def delete(key: str) -> None:
+    """Delete an inactive plugin's config with its settings; an active one stays."""
+    config = get_config(key)
+    if config.active:
+        raise IllegalStateChangeError("Plugin cannot be deleted as it is currently active", key=key)
+    with transaction.atomic():
+        PluginConfig.objects.filter(pk=config.pk, active=False).delete()
+
+
+def get_metadata(key: str) -> dict[str, object]:
+    """Return the stored metadata object of ``key``."""
+    metadata = get_config(key).metadata
+    return dict(metadata) if isinstance(metadata, Mapping) else {}
+
+
+def write_metadata(key: str, data: Mapping[str, object], how: MetadataWrite) -> dict[str, object]:
+    """Merge or replace the metadata of ``key`` in one transaction; return the result."""
+    with transaction.atomic():
+        config = PluginConfig.objects.select_for_update().filter(key=key).first()
+        if config is None:
+            raise PluginNotFoundError(f"No plugin with key '{key}'", key=key)
+        current = config.metadata if isinstance(config.metadata, dict) else {}
+        result = {**current, **data} if how is MetadataWrite.MERGE else dict(data)
+        config.metadata = result
+        config.save(update_fields=["metadata"])
+    return result
+
+
+def active_count() -> int:
+    """Return the number of stored active configs (the ``status/`` figure)."""
+    return PluginConfig.objects.filter(active=True).count()
+
+
+def registry_for_request() -> Registry:
+    """Return the current registry for a request (refreshing it when another process moved)."""
+    return current_registry()

@@ -1,0 +1,178 @@
+"""Build the registry from discovery and the stored state, and keep this process current.
+
+Reload = (re)discover, define, sync configs, build, swap. Other processes learn of a change
+through the stored registry version and rebuild once (``ensure_current``).
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+
+from django.conf import settings
+from django.db import transaction
+
+from plughost.core.definition import Definitions, define_plugins
+from plughost.core.discovery import DiscoveryResult
+from plughost.core.registry import Registry, build_registry
+from plughost.db.models import PluginConfig, PluginSetting
+from plughost.runtime import Snapshot, holder
+from plughost.services.host import host
+from plughost.services.sources import discover_all
+from plughost.services.state import Change, bump_version, read_versions
+
+logger = logging.getLogger(__name__)
+
+CHECK_INTERVAL_SECONDS = 0.2
+
+
+class Discovery(enum.Enum):
+    """Whether a rebuild rediscovers plugins or reuses the last discovery."""
+
+    RECOLLECT = "recollect"
+    REUSE = "reuse"
+
+
+def current_registry() -> Registry:
+    """Return this process's registry, building or refreshing it when the stored state moved."""
+    if not holder.is_ready():
+        return rebuild(Discovery.RECOLLECT)
+    if holder.due_for_check(CHECK_INTERVAL_SECONDS):
+        return ensure_current()
+    return holder.current()
+
+
+def ensure_current() -> Registry:
+    """Rebuild once if another process changed the stored registry version."""
+    version, collect_version = read_versions()
+    snapshot = holder.snapshot
+    if version == snapshot.version and collect_version == snapshot.collect_version:
+        return snapshot.registry
+    recollect = collect_version != snapshot.collect_version
+    return rebuild(Discovery.RECOLLECT if recollect else Discovery.REUSE)
+
+
+def reload_registry(discovery: Discovery) -> Registry:
+    """Rebuild here and tell every other process to rebuild (the API's ``reload/``)."""
+    bump_version(Change.PACKAGES if discovery is Discovery.RECOLLECT else Change.STATE)
+    return rebuild(discovery)
+
+
+def rebuild(discovery: Discovery) -> Registry:
+    """Build a new snapshot and swap it in; a failed build keeps the previous one."""
+    with holder.rebuilding():
+        version, collect_version = read_versions()
+        previous = holder.snapshot
+        found = previous.discovery
+        if discovery is Discovery.RECOLLECT or found is None:
+            found = discover_all()
+        definitions = define_plugins(
+            found.candidates, host_version=str(settings.PLUGHOST_HOST_VERSION)
+        )
+        if discovery is Discovery.RECOLLECT or previous.discovery is None:
+            sync_configs(definitions)
+        active_keys = set(PluginConfig.objects.filter(active=True).values_list("key", flat=True))
+        registry = build_registry(
+            definitions,
+            active_keys=active_keys,
+            host=host,
+            version=version,
+            extra_errors=found.errors,
+        )
+        holder.swap(Snapshot(registry, found, version, collect_version))
+        for error in registry.errors:
+            logger.warning(
+                "plugin %s failed at %s: %s", error.name, error.stage.value, error.message
+            )
+        return registry
+
+
+def sync_configs(definitions: Definitions) -> None:
+    """Create configs and setting rows for discovered plugins; keep names and flags in step.
+
+    Mandatory plugins are stored active; incompatible ones are stored inactive. Settings rows
+    are created with their defaults here, so that reads never write.
+    """
+    with transaction.atomic():
+        existing = {config.key: config for config in PluginConfig.objects.all()}
+        new = [
+            PluginConfig(
+                key=key,
+                name=definition.name,
+                package_name=definition.package_name,
+                active=definition.is_mandatory,
+            )
+            for key, definition in definitions.by_key.items()
+            if key not in existing
+        ]
+        PluginConfig.objects.bulk_create(new, ignore_conflicts=True)
+        changed = []
+        for key, config in existing.items():
+            definition = definitions.by_key.get(key)
+            if definition is None:
+                continue
+            active = config.active or definition.is_mandatory
+            if not definition.compatible:
+                active = False
+            wanted = (definition.name, definition.package_name, active)
+            if (config.name, config.package_name, config.active) != wanted:
+                config.name, config.package_name, config.active = wanted
+                changed.append(config)
+        if changed:
+            PluginConfig.objects.bulk_update(changed, ["name", "package_name", "active"])
+        _sync_setting_rows(definitions)
+
+
+def _sync_setting_rows(definitions: Definitions) -> None:
+    with_settings = {key: d for key, d in definitions.by_key.items() if d.settings}
+    if not with_settings:
+        return
+    config_ids = dict(
+        PluginConfig.objects.filter(key__in=list(with_settings)).values_list("key", "id")
+    )
+    stored: dict[tuple[int, str], PluginSetting] = {
+        (row.plugin_id, row.key.upper()): row
+        for row in PluginSetting.objects.filter(plugin_id__in=list(config_ids.values()))
+    }
+    new_rows: list[PluginSetting] = []
+    flag_changes: list[PluginSetting] = []
+    for key, definition in with_settings.items():
+        config_id = config_ids.get(key)
+        if config_id is None:
+            continue
+        for setting_key, spec in definition.settings.items():
+            row = stored.get((config_id, setting_key.upper()))
+            if row is None:
+                new_rows.append(
+                    PluginSetting(
+                        plugin_id=config_id,
+                        key=setting_key.upper(),
+                        value=_safe_default(spec.default_value),
+                        protected=spec.protected,
+                    )
+                )
+            elif row.protected != spec.protected:
+                row.protected = spec.protected
+                flag_changes.append(row)
+    PluginSetting.objects.bulk_create(new_rows, ignore_conflicts=True)
+    if flag_changes:
+        PluginSetting.objects.bulk_update(flag_changes, ["protected"])
+
+
+def _safe_default(default_value: object) -> str:
+    try:
+        value = default_value() if callable(default_value) else default_value
+    except Exception:  # a plugin's callable default may raise anything
+        logger.exception("a setting default raised; storing an empty value")
+        return ""
+    return str(value)
+
+
+__all__ = [
+    "Discovery",
+    "DiscoveryResult",
+    "current_registry",
+    "ensure_current",
+    "rebuild",
+    "reload_registry",
+]

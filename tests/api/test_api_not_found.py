@@ -1,0 +1,39 @@
+"""Unknown paths under ``/api/``: InvenTree's JSON 404, for every method."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+pytestmark = [pytest.mark.api, pytest.mark.django_db]
+
+NOT_FOUND = "API endpoint not found"
+
+
+def test_unknown_path_is_json_404() -> None:
+    response = Client().get("/api/bogus/path/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": NOT_FOUND, "url": "http://testserver/api/bogus/path/"}
+
+
+def test_missing_trailing_slash_is_json_404_not_a_redirect() -> None:
+    response = Client().get("/api/plugins")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": NOT_FOUND, "url": "http://testserver/api/plugins"}
+
+
+def test_post_to_unknown_path_is_json_404_not_a_csrf_403() -> None:
+    # InvenTree 198 answers an HTML 403 here (its CSRF check); a JSON 404 is more useful.
+    response = Client(enforce_csrf_checks=True).post("/api/plugins", {"a": 1})
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": NOT_FOUND, "url": "http://testserver/api/plugins"}
+
+
+def test_query_string_is_part_of_the_url() -> None:
+    response = Client().delete("/api/bogus/?x=1")
+
+    assert response.json() == {"detail": NOT_FOUND, "url": "http://testserver/api/bogus/?x=1"}

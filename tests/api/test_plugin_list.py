@@ -1,0 +1,221 @@
+"""GET /api/plugins/: envelope, filters, search, ordering, pagination."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from plughost.core.registry import Registry
+from plughost.services import plugins as plugin_service
+from tests.conftest import ApiClientFactory
+
+pytestmark = pytest.mark.usefixtures("registry")
+
+
+def keys(body: dict[str, object]) -> list[str]:
+    results = body["results"]
+    assert isinstance(results, list)
+    return [item["key"] for item in results]
+
+
+def test_list_answers_the_page_envelope_without_limit(api_client: ApiClientFactory) -> None:
+    response = api_client("user").get("/api/plugins/")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"count", "next", "previous", "results"}
+    assert body["count"] == len(body["results"]) == 6
+    assert (body["next"], body["previous"]) == (None, None)
+
+
+def test_default_order_is_active_first_then_name_then_key(api_client: ApiClientFactory) -> None:
+    body = api_client("user").get("/api/plugins/").json()
+
+    assert keys(body) == [
+        "plughost",
+        "plughostinfo",
+        "nointegrationplugin",
+        "sample",
+        "sampleversion",
+        "wrongintegrationplugin",
+    ]
+
+
+def test_plugin_object_has_the_contract_fields(api_client: ApiClientFactory) -> None:
+    body = api_client("user").get("/api/plugins/?search=sample&ordering=key").json()
+    sample = next(item for item in body["results"] if item["key"] == "sample")
+
+    assert list(sample) == [
+        "pk",
+        "key",
+        "name",
+        "package_name",
+        "active",
+        "meta",
+        "mixins",
+        "is_builtin",
+        "is_sample",
+        "is_installed",
+        "is_package",
+    ]
+    assert sample["name"] == "SampleIntegrationPlugin"
+    assert sample["active"] is False
+    assert (sample["is_builtin"], sample["is_sample"], sample["is_installed"]) == (
+        False,
+        True,
+        True,
+    )
+    assert sample["meta"]["human_name"] == "Sample Plugin"
+    assert sample["meta"]["settings_url"] == "/settings/#select-plugin-sample"
+    assert sample["mixins"]["base"] == {"key": "base", "human_name": "base"}
+    assert sample["mixins"]["settings"] == {"key": "settings", "human_name": "Settings"}
+
+
+def test_inactive_plugins_report_meta_and_mixins(api_client: ApiClientFactory) -> None:
+    """Deliberate difference: InvenTree 198 shows nulls and {} for inactive plugins."""
+    body = api_client("user").get("/api/plugins/?mixin=settings,urls").json()
+
+    assert keys(body) == ["sample"]
+
+
+def test_limit_and_offset_page_through(api_client: ApiClientFactory) -> None:
+    body = api_client("user").get("/api/plugins/?limit=2&offset=2").json()
+
+    assert body["count"] == 6
+    assert keys(body) == ["nointegrationplugin", "sample"]
+    assert body["next"] == "http://testserver/api/plugins/?limit=2&offset=4"
+    assert body["previous"] == "http://testserver/api/plugins/?limit=2"
+
+
+def test_offset_past_the_end_is_an_empty_page(api_client: ApiClientFactory) -> None:
+    body = api_client("user").get("/api/plugins/?limit=5&offset=50").json()
+
+    assert (body["count"], body["results"], body["next"]) == (6, [], None)
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("limit=abc", "limit"),
+        ("limit=-1", "limit"),
+        ("offset=abc", "offset"),
+        ("offset=-3", "offset"),
+    ],
+)
+def test_bad_pagination_values_are_400(
+    api_client: ApiClientFactory, query: str, field: str
+) -> None:
+    response = api_client("user").get(f"/api/plugins/?{query}")
+
+    assert response.status_code == 400
+    assert list(response.json()) == [field]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("active=true", ["plughost", "plughostinfo"]),
+        (
+            "active=False",
+            ["nointegrationplugin", "sample", "sampleversion", "wrongintegrationplugin"],
+        ),
+        ("active=1&ordering=key", ["plughost", "plughostinfo"]),
+        ("builtin=true", ["plughost", "plughostinfo"]),
+        (
+            "builtin=0&sample=1",
+            ["nointegrationplugin", "sample", "sampleversion", "wrongintegrationplugin"],
+        ),
+        ("sample=false", ["plughost", "plughostinfo"]),
+        (
+            "installed=true&builtin=false&ordering=key",
+            ["nointegrationplugin", "sample", "sampleversion", "wrongintegrationplugin"],
+        ),
+        ("installed=false", []),
+        ("mixin=URLS", ["plughostinfo", "sample", "wrongintegrationplugin"]),
+        ("mixin=settings", ["plughost", "sample"]),
+        ("mixin=nosuchmixin", []),
+        (
+            "mixin=,",
+            [
+                "plughost",
+                "plughostinfo",
+                "nointegrationplugin",
+                "sample",
+                "sampleversion",
+                "wrongintegrationplugin",
+            ],
+        ),
+    ],
+)
+def test_filters(api_client: ApiClientFactory, query: str, expected: list[str]) -> None:
+    body = api_client("user").get(f"/api/plugins/?{query}").json()
+
+    assert keys(body) == expected
+
+
+@pytest.mark.parametrize("name", ["active", "builtin", "sample", "installed"])
+def test_a_filter_value_that_is_not_a_boolean_is_400(
+    api_client: ApiClientFactory, name: str
+) -> None:
+    response = api_client("user").get(f"/api/plugins/?{name}=abc")
+
+    assert response.status_code == 400
+    assert response.json() == {name: ["'abc' is not a valid boolean: use true or false."]}
+
+
+@pytest.mark.parametrize(
+    ("search", "expected"),
+    [
+        ("SAMPLE", ["sample", "sampleversion"]),
+        ("integration", ["nointegrationplugin", "sample", "wrongintegrationplugin"]),
+        ("sample version", ["sampleversion"]),
+        (
+            "",
+            [
+                "nointegrationplugin",
+                "plughost",
+                "plughostinfo",
+                "sample",
+                "sampleversion",
+                "wrongintegrationplugin",
+            ],
+        ),
+        ("zzz", []),
+    ],
+)
+def test_search_matches_key_and_name(
+    api_client: ApiClientFactory, search: str, expected: list[str]
+) -> None:
+    body = api_client("user").get("/api/plugins/", {"search": search, "ordering": "key"}).json()
+
+    assert keys(body) == expected
+
+
+def test_ordering_by_key_descending(api_client: ApiClientFactory) -> None:
+    body = api_client("user").get("/api/plugins/?ordering=-key").json()
+
+    assert keys(body)[0] == "wrongintegrationplugin"
+
+
+def test_ordering_by_an_unknown_field_is_400(api_client: ApiClientFactory) -> None:
+    response = api_client("user").get("/api/plugins/?ordering=pk")
+
+    assert response.status_code == 400
+    assert response.json() == {"ordering": ["Cannot order by pk; use key, name, active."]}
+
+
+def test_list_runs_a_fixed_number_of_queries(
+    api_client: ApiClientFactory, registry: Registry
+) -> None:
+    client = api_client("user")
+    client.get("/api/plugins/")  # warm the registry check
+    with CaptureQueriesContext(connection) as few:
+        client.get("/api/plugins/?limit=1")
+    plugin_service.activate("sample")
+    with CaptureQueriesContext(connection) as many:
+        response = client.get("/api/plugins/?mixin=settings")
+
+    assert response.status_code == 200
+    assert len(many) <= len(few) + 1
+    assert len(few) <= 4

@@ -1,0 +1,84 @@
+"""GET/PATCH/PUT /api/plugins/{plugin}/metadata/ (a 500 in InvenTree 198; fixed here)."""
+
+from __future__ import annotations
+
+import pytest
+
+from plughost.db.models import PluginConfig
+from tests.conftest import ApiClientFactory
+
+pytestmark = pytest.mark.usefixtures("registry")
+
+URL = "/api/plugins/sample/metadata/"
+
+
+def stored() -> object:
+    return PluginConfig.objects.get(key="sample").metadata
+
+
+def test_get_empty_metadata(api_client: ApiClientFactory) -> None:
+    response = api_client("staff").get(URL)
+
+    assert response.status_code == 200
+    assert response.json() == {"metadata": {}}
+
+
+def test_patch_merges_and_put_replaces(api_client: ApiClientFactory) -> None:
+    client = api_client("staff")
+
+    client.patch(URL, {"metadata": {"a": 1, "b": {"c": [1, 2]}}}, format="json")
+    merged = client.patch(URL, {"metadata": {"d": "x"}}, format="json")
+    replaced = client.put(URL, {"metadata": {"only": True}}, format="json")
+
+    assert merged.json() == {"metadata": {"a": 1, "b": {"c": [1, 2]}, "d": "x"}}
+    assert replaced.json() == {"metadata": {"only": True}}
+    assert stored() == {"only": True}
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({}, "This field is required."),
+        ({"metadata": None}, "This field may not be null."),
+        ({"metadata": [1, 2]}, "Metadata must be a JSON object"),
+        ({"metadata": "text"}, "Metadata must be a JSON object"),
+        ({"metadata": {"x": "<script>alert(1)</script>"}}, "Remove HTML tags from this value"),
+    ],
+)
+@pytest.mark.parametrize("method", ["patch", "put"])
+def test_bad_metadata_is_400_and_changes_nothing(
+    api_client: ApiClientFactory, method: str, body: dict[str, object], message: str
+) -> None:
+    response = getattr(api_client("staff"), method)(URL, body, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"metadata": [message]}
+    assert stored() == {}
+
+
+def test_huge_metadata_is_400(api_client: ApiClientFactory) -> None:
+    response = api_client("staff").put(URL, {"metadata": {"x": "y" * 70000}}, format="json")
+
+    assert response.status_code == 400
+    assert "too large" in response.json()["metadata"][0]
+
+
+def test_deeply_nested_metadata_is_400(api_client: ApiClientFactory) -> None:
+    nested: dict[str, object] = {}
+    node = nested
+    for _ in range(50):
+        node["n"] = {}
+        node = node["n"]  # type: ignore[assignment]
+
+    response = api_client("staff").put(URL, {"metadata": nested}, format="json")
+
+    assert response.status_code == 400
+
+
+def test_unknown_plugin_is_404(api_client: ApiClientFactory) -> None:
+    assert api_client("staff").get("/api/plugins/nope/metadata/").status_code == 404
+
+
+@pytest.mark.parametrize("method", ["post", "delete"])
+def test_other_methods_are_405(api_client: ApiClientFactory, method: str) -> None:
+    assert getattr(api_client("staff"), method)(URL).status_code == 405

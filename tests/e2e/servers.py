@@ -1,0 +1,152 @@
+"""Run ``plughost serve`` in a subprocess on a free loopback port, and stop it."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+import requests
+from psycopg import sql
+
+POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+ADMIN_USER = "e2e-admin"
+ADMIN_PASSWORD = "e2e-admin-password"
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 15.0
+
+
+@dataclass(frozen=True)
+class Server:
+    """A running server: where it listens, how to log in, where it keeps its data."""
+
+    base_url: str
+    admin_user: str
+    admin_password: str
+    data_dir: Path
+    database_url: str | None
+    log_path: Path
+
+    @property
+    def admin_auth(self) -> tuple[str, str]:
+        return (self.admin_user, self.admin_password)
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+def use_postgres() -> bool:
+    return os.environ.get("PLUGHOST_TEST_POSTGRES") == "1"
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """Create a fresh PostgreSQL database, yield its URL, then drop it."""
+    name = f"plughost_e2e_{secrets.token_hex(6)}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+            connection.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def plughost_command() -> list[str]:
+    """Return the installed ``plughost`` script beside this Python, else ``python -m``."""
+    script = shutil.which("plughost", path=str(Path(sys.executable).parent))
+    return [script] if script else [sys.executable, "-m", "plughost.cli.main"]
+
+
+def server_environment(
+    data_dir: Path, database_url: str | None, extra: Mapping[str, str]
+) -> dict[str, str]:
+    # Nothing of the caller's plughost configuration leaks into the server.
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("PLUGHOST_") and key != "DJANGO_SETTINGS_MODULE"
+    }
+    env |= {
+        "PLUGHOST_DATA_DIR": str(data_dir),
+        "PLUGHOST_ADMIN_USER": ADMIN_USER,
+        "PLUGHOST_ADMIN_PASSWORD": ADMIN_PASSWORD,
+    }
+    if database_url is not None:
+        env["PLUGHOST_DATABASE_URL"] = database_url
+    return env | dict(extra)
+
+
+def wait_until_answering(process: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
+    """Poll ``url`` until any HTTP answer; fail with the server's log if it dies or stalls."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"server exited with {process.returncode}:\n{log_path.read_text()}")
+        try:
+            requests.get(url, timeout=2).close()
+        except requests.ConnectionError:
+            time.sleep(0.2)
+        else:
+            return
+    pytest.fail(f"server did not answer {url} in {START_TIMEOUT}s:\n{log_path.read_text()}")
+
+
+@contextmanager
+def run_server(
+    data_dir: Path,
+    *,
+    database_url: str | None = None,
+    env: Mapping[str, str] | None = None,
+    workers: int = 1,
+) -> Iterator[Server]:
+    """Start ``plughost serve``, wait until ``/api/`` answers, stop it on exit."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log_path = data_dir.parent / f"server-{port}.log"
+    server = Server(
+        base_url=f"http://127.0.0.1:{port}",
+        admin_user=ADMIN_USER,
+        admin_password=ADMIN_PASSWORD,
+        data_dir=data_dir,
+        database_url=database_url,
+        log_path=log_path,
+    )
+    command = [*plughost_command(), "serve", "--bind", f"127.0.0.1:{port}"]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [*command, "--workers", str(workers)],
+            env=server_environment(data_dir, database_url, env or {}),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until_answering(process, server.url("/api/"), log_path)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
