@@ -53,7 +53,7 @@ class PluginSettingList(GenericAPIView[Any]):
     def get(self, request: Request) -> Response:
         """Return one page of stored settings of every plugin, in a stable order."""
         registry = current_registry()
-        queryset = PluginSetting.objects.select_related("plugin")
+        queryset = PluginSetting.objects.select_related("plugin").filter(hidden=False)
         active = bool_param(request, "plugin__active")
         if active is not None:
             queryset = queryset.filter(plugin__active=active)

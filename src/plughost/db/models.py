@@ -57,6 +57,9 @@ class PluginSetting(models.Model):
     protected = models.BooleanField(
         default=False, help_text="Mask the value in every response (kept from the definition)"
     )
+    hidden = models.BooleanField(
+        default=False, help_text="Leave out of setting lists (kept from the definition)"
+    )
 
     class Meta:
         constraints: ClassVar[list[models.BaseConstraint]] = [

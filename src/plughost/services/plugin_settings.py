@@ -34,11 +34,16 @@ def get_definition(registry: Registry, key: str) -> tuple[PluginConfig, PluginDe
 
 
 def list_plugin_settings(registry: Registry, key: str) -> list[SettingView]:
-    """Return every declared setting of plugin ``key``, in declaration order."""
+    """Return the declared settings of plugin ``key`` in declaration order, hidden ones left out.
+
+    A hidden setting can still be read and written by its key.
+    """
     config, definition = get_definition(registry, key)
     rows = {row.key.upper(): row for row in PluginSetting.objects.filter(plugin=config)}
     views = []
     for setting_key, spec in definition.settings.items():
+        if spec.hidden:
+            continue
         row = rows.get(setting_key.upper()) or _create_row(config, spec)
         row.plugin = config
         views.append(SettingView(row=row, spec=spec, plugin_key=key))
@@ -110,6 +115,10 @@ def _create_row(config: PluginConfig, spec: SettingSpec) -> PluginSetting:
     row, _ = PluginSetting.objects.get_or_create(
         plugin=config,
         key=spec.key.upper(),
-        defaults={"value": spec.default_value(), "protected": spec.protected},
+        defaults={
+            "value": spec.default_value(),
+            "protected": spec.protected,
+            "hidden": spec.hidden,
+        },
     )
     return row

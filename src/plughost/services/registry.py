@@ -149,14 +149,15 @@ def _sync_setting_rows(definitions: Definitions) -> None:
                         key=setting_key.upper(),
                         value=_safe_default(spec.default_value),
                         protected=spec.protected,
+                        hidden=spec.hidden,
                     )
                 )
-            elif row.protected != spec.protected:
-                row.protected = spec.protected
+            elif (row.protected, row.hidden) != (spec.protected, spec.hidden):
+                row.protected, row.hidden = spec.protected, spec.hidden
                 flag_changes.append(row)
     PluginSetting.objects.bulk_create(new_rows, ignore_conflicts=True)
     if flag_changes:
-        PluginSetting.objects.bulk_update(flag_changes, ["protected"])
+        PluginSetting.objects.bulk_update(flag_changes, ["protected", "hidden"])
 
 
 def _safe_default(default_value: object) -> str:
