@@ -79,6 +79,9 @@ class RegistryState(models.Model):
     collect_version = models.BigIntegerField(
         default=0, help_text="Incremented when the set of installed plugins changes (rediscover)"
     )
+    settings_version = models.BigIntegerField(
+        default=0, help_text="Incremented when a plugin setting changes (clears setting caches)"
+    )
     changed = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
@@ -100,3 +103,28 @@ class InstallLock(models.Model):
     def __str__(self) -> str:
         """Return who holds the lock."""
         return self.holder or "free"
+
+
+class NodeProcess(models.Model):
+    """What one server process of one node last reported (``status/`` shows these)."""
+
+    node = models.CharField(max_length=100, help_text="The node's id (one per data dir)")
+    pid = models.IntegerField()
+    hostname = models.CharField(max_length=255, blank=True, default="")
+    registry_version = models.BigIntegerField(default=-1)
+    packages = models.JSONField(default=dict, blank=True)
+    reconcile_result = models.CharField(max_length=2000, blank=True, default="")
+    reconcile_ok = models.BooleanField(null=True)
+    reconciled = models.DateTimeField(null=True, blank=True)
+    started = models.DateTimeField(auto_now_add=True)
+    heartbeat = models.DateTimeField()
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["node", "pid"], name="unique_node_process")
+        ]
+        ordering: ClassVar[list[str]] = ["node", "pid"]
+
+    def __str__(self) -> str:
+        """Return ``node:pid``."""
+        return f"{self.node}:{self.pid}"
