@@ -14,7 +14,10 @@ import yaml
 from django.test import Client
 
 CONTRACT = Path(__file__).parents[2].parent / "shared" / "spec" / "openapi-plugins-v198.yaml"
-EXTENSIONS = {"PluginConfigInstall": {"dry_run", "allow_host_changes"}}
+EXTENSIONS = {
+    "PluginConfigInstall": {"dry_run", "allow_host_changes"},
+    "PluginRegistryStatus": {"registry_version", "nodes"},
+}
 
 
 @pytest.fixture(scope="module")

@@ -30,6 +30,7 @@ from plughost.core.errors import IllegalStateChangeError, PluginNotFoundError
 from plughost.core.registry import Registry
 from plughost.db.models import PluginConfig
 from plughost.services import plugins as plugin_service
+from plughost.services.nodes import node_reports
 from plughost.services.registry import Discovery, current_registry, reload_registry
 
 ORDERING_FIELDS = ("key", "name", "active")
@@ -259,6 +260,8 @@ class RegistryStatusView(APIView):
                     {"stage": error.stage.value, "name": error.name, "message": error.message}
                     for error in registry.errors
                 ],
+                "registry_version": registry.version,
+                "nodes": node_reports(),
             }
         )
 

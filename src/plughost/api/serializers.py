@@ -143,11 +143,40 @@ class PluginRegistryErrorSerializer(serializers.Serializer[Any]):
     message = serializers.CharField()
 
 
+class NodeReconcileSerializer(serializers.Serializer[Any]):
+    """A node's last attempt to match the desired set of plugin packages."""
+
+    ok = serializers.BooleanField(allow_null=True)
+    result = serializers.CharField()
+    at = serializers.DateTimeField()
+
+
+class NodeProcessSerializer(serializers.Serializer[Any]):
+    """What one server process of one node last reported (a Plughost extension)."""
+
+    node = serializers.CharField()
+    pid = serializers.IntegerField()
+    hostname = serializers.CharField()
+    registry_version = serializers.IntegerField()
+    packages = serializers.DictField(child=serializers.CharField())
+    last_reconcile = NodeReconcileSerializer(allow_null=True)
+    heartbeat = serializers.DateTimeField()
+    stale = serializers.BooleanField()
+
+
 class PluginRegistryStatusSerializer(serializers.Serializer[Any]):
     """Serializer for plugin registry status."""
 
     active_plugins = serializers.IntegerField(read_only=True)
     registry_errors = PluginRegistryErrorSerializer(many=True)
+    registry_version = serializers.IntegerField(
+        required=False, help_text="The registry version this process has loaded (Plughost)."
+    )
+    nodes = NodeProcessSerializer(
+        many=True,
+        required=False,
+        help_text="Every server process's last report; stale ones stopped reporting (Plughost).",
+    )
 
 
 class PluginSettingSerializer(serializers.Serializer[Any]):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -33,6 +33,30 @@ class RegistryHolder:
         self._snapshot = Snapshot(empty_registry(), None, -1, -1)
         self._build_lock = threading.RLock()
         self._checked_at = 0.0
+        self._settings: dict[tuple[str, str], object] = {}
+        self._settings_version = -1
+        self.watched = False
+
+    # Setting values, cached until the stored settings version moves ----------------------
+    @property
+    def settings_version(self) -> int:
+        """Return the settings version the cache holds values of."""
+        return self._settings_version
+
+    def cached_setting(self, key: str, setting: str, load: Callable[[], object]) -> object:
+        """Return a cached typed setting value, loading it once."""
+        marker = (key, setting.upper())
+        try:
+            return self._settings[marker]
+        except KeyError:
+            value = load()
+            self._settings[marker] = value
+            return value
+
+    def clear_settings(self, version: int) -> None:
+        """Forget every cached setting value (a setting changed somewhere)."""
+        self._settings = {}
+        self._settings_version = version
 
     @property
     def snapshot(self) -> Snapshot:
@@ -70,6 +94,8 @@ class RegistryHolder:
         with self._build_lock:
             self._snapshot = Snapshot(empty_registry(), None, -1, -1)
             self._checked_at = 0.0
+            self._settings = {}
+            self._settings_version = -1
 
 
 holder = RegistryHolder()

@@ -43,6 +43,7 @@ class Config:
     plugins_on_startup: bool
     install_timeout: float
     host_version: str
+    node_id: str | None = None
 
     @property
     def sqlite_path(self) -> Path:
@@ -80,6 +81,7 @@ def read_config(environ: Mapping[str, str]) -> Config:
         plugins_on_startup=read_flag(environ, "PLUGHOST_PLUGINS_ON_STARTUP"),
         install_timeout=_read_seconds(environ, "PLUGHOST_INSTALL_TIMEOUT"),
         host_version=environ.get("PLUGHOST_HOST_VERSION") or DEFAULT_HOST_VERSION,
+        node_id=environ.get("PLUGHOST_NODE_ID") or None,
     )
 
 

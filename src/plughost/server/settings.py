@@ -24,6 +24,7 @@ PLUGHOST_PLUGIN_NOINSTALL: bool = CONFIG.plugin_noinstall
 PLUGHOST_PLUGINS_ON_STARTUP: bool = CONFIG.plugins_on_startup
 PLUGHOST_INSTALL_TIMEOUT: float = CONFIG.install_timeout
 PLUGHOST_HOST_VERSION: str = CONFIG.host_version
+PLUGHOST_NODE_ID: str | None = CONFIG.node_id  # None: generated, kept in <data dir>/node_id
 PLUGHOST_ADMIN_USER: str | None = CONFIG.admin_user
 PLUGHOST_ADMIN_PASSWORD: str | None = CONFIG.admin_password
 

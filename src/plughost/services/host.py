@@ -22,8 +22,14 @@ class DatabaseHost:
         return PluginConfig.objects.filter(key=key, active=True).exists()
 
     def get_setting(self, key: str, setting: str) -> object:
-        """Return the typed value of a setting (raise UnknownSettingError for an undeclared one)."""
-        return plugin_settings.read_typed_value(holder.current(), key, setting)
+        """Return the typed value of a setting (raise UnknownSettingError for an undeclared one).
+
+        Values are cached per process until the stored settings version moves, so plugin
+        code may read settings on every request without a query each time.
+        """
+        return holder.cached_setting(
+            key, setting, lambda: plugin_settings.read_typed_value(holder.current(), key, setting)
+        )
 
     def set_setting(self, key: str, setting: str, value: object) -> None:
         """Validate and store a setting."""

@@ -13,6 +13,7 @@ from plughost.core.registry import Registry
 from plughost.core.settings import SettingSpec, SettingType
 from plughost.db.models import PluginConfig, PluginSetting
 from plughost.runtime import holder
+from plughost.services.state import Change, bump_version
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,8 @@ def update_setting(
         row.value = stored
         row.protected = spec.protected
         row.save(update_fields=["value", "protected"] if row.pk else None)
+        versions = bump_version(Change.SETTINGS)
+    holder.clear_settings(versions.settings_version)
     row.plugin = view.row.plugin
     return SettingView(row=row, spec=spec, plugin_key=key)
 

@@ -34,22 +34,38 @@ class Discovery(enum.Enum):
 
 
 def current_registry() -> Registry:
-    """Return this process's registry, building or refreshing it when the stored state moved."""
+    """Return this process's registry; build it the first time.
+
+    Where a watcher runs (server processes), it keeps the snapshot current in the background
+    and requests never wait for a rebuild. Elsewhere (tests, management commands) the stored
+    versions are checked here, at most every ``CHECK_INTERVAL_SECONDS``.
+    """
     if not holder.is_ready():
-        return rebuild(Discovery.RECOLLECT)
-    if holder.due_for_check(CHECK_INTERVAL_SECONDS):
+        with holder.rebuilding():
+            if not holder.is_ready():
+                return rebuild(Discovery.RECOLLECT)
+    if not holder.watched and holder.due_for_check(CHECK_INTERVAL_SECONDS):
         return ensure_current()
     return holder.current()
 
 
 def ensure_current() -> Registry:
-    """Rebuild once if another process changed the stored registry version."""
-    version, collect_version = read_versions()
+    """Catch up with the stored versions: clear setting caches, rebuild once if needed."""
+    stored = read_versions()
+    if stored.settings_version != holder.settings_version:
+        holder.clear_settings(stored.settings_version)
     snapshot = holder.snapshot
-    if version == snapshot.version and collect_version == snapshot.collect_version:
+    if (stored.version, stored.collect_version) == (snapshot.version, snapshot.collect_version):
         return snapshot.registry
-    recollect = collect_version != snapshot.collect_version
-    return rebuild(Discovery.RECOLLECT if recollect else Discovery.REUSE)
+    with holder.rebuilding():
+        snapshot = holder.snapshot  # another thread may have caught up meanwhile
+        if (stored.version, stored.collect_version) == (
+            snapshot.version,
+            snapshot.collect_version,
+        ):
+            return snapshot.registry
+        recollect = stored.collect_version != snapshot.collect_version
+        return rebuild(Discovery.RECOLLECT if recollect else Discovery.REUSE)
 
 
 def reload_registry(discovery: Discovery) -> Registry:
@@ -61,30 +77,39 @@ def reload_registry(discovery: Discovery) -> Registry:
 def rebuild(discovery: Discovery) -> Registry:
     """Build a new snapshot and swap it in; a failed build keeps the previous one."""
     with holder.rebuilding():
-        version, collect_version = read_versions()
         previous = holder.snapshot
-        found = previous.discovery
-        if discovery is Discovery.RECOLLECT or found is None:
-            found = discover_all()
-        definitions = define_plugins(
-            found.candidates, host_version=str(settings.PLUGHOST_HOST_VERSION)
-        )
-        if discovery is Discovery.RECOLLECT or previous.discovery is None:
-            sync_configs(definitions)
-        active_keys = set(PluginConfig.objects.filter(active=True).values_list("key", flat=True))
-        registry = build_registry(
-            definitions,
-            active_keys=active_keys,
-            host=host,
-            version=version,
-            extra_errors=found.errors,
-        )
-        holder.swap(Snapshot(registry, found, version, collect_version))
-        for error in registry.errors:
+        try:
+            snapshot = _build_snapshot(discovery, previous)
+        except Exception:
+            if previous.version < 0:
+                raise
+            logger.exception("rebuilding the registry failed; the previous snapshot stays")
+            return previous.registry
+        holder.swap(snapshot)
+        for error in snapshot.registry.errors:
             logger.warning(
                 "plugin %s failed at %s: %s", error.name, error.stage.value, error.message
             )
-        return registry
+        return snapshot.registry
+
+
+def _build_snapshot(discovery: Discovery, previous: Snapshot) -> Snapshot:
+    stored = read_versions()
+    found = previous.discovery
+    if discovery is Discovery.RECOLLECT or found is None:
+        found = discover_all()
+    definitions = define_plugins(found.candidates, host_version=str(settings.PLUGHOST_HOST_VERSION))
+    if discovery is Discovery.RECOLLECT or previous.discovery is None:
+        sync_configs(definitions)
+    active_keys = set(PluginConfig.objects.filter(active=True).values_list("key", flat=True))
+    registry = build_registry(
+        definitions,
+        active_keys=active_keys,
+        host=host,
+        version=stored.version,
+        extra_errors=found.errors,
+    )
+    return Snapshot(registry, found, stored.version, stored.collect_version)
 
 
 def sync_configs(definitions: Definitions) -> None:

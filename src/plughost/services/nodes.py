@@ -1,0 +1,104 @@
+"""Each server process reports what it has loaded; ``status/`` shows every node's report.
+
+A node is one data dir (one machine or container); its processes share its node id, which
+is kept in ``<data dir>/node_id``. A process that stops reporting is shown as stale.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from plughost.core.discovery import ENTRY_POINT_GROUP
+from plughost.db.models import NodeProcess
+
+STALE_AFTER = timedelta(seconds=30)
+FORGET_AFTER = timedelta(days=1)
+NODE_ID_FILE = "node_id"
+
+
+def node_id() -> str:
+    """Return this node's id, creating it on first use (``PLUGHOST_NODE_ID`` overrides)."""
+    configured = settings.PLUGHOST_NODE_ID
+    if configured:
+        return str(configured)
+    path = Path(settings.PLUGHOST_DATA_DIR) / NODE_ID_FILE
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        value = f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
+        try:
+            with path.open("x", encoding="utf-8") as handle:
+                handle.write(value)
+        except FileExistsError:  # another process of this node wrote it first
+            return path.read_text(encoding="utf-8").strip()
+        return value
+
+
+def plugin_packages() -> dict[str, str]:
+    """Return the installed distributions that provide plugins, with their versions."""
+    found: dict[str, str] = {}
+    for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        dist = entry_point.dist
+        if dist is not None:
+            found[dist.name] = dist.version
+    return dict(sorted(found.items()))
+
+
+@dataclass(frozen=True)
+class ReconcileOutcome:
+    """The result of a node's last attempt to match the desired set of packages."""
+
+    ok: bool
+    message: str
+
+
+def report(registry_version: int, *, reconcile: ReconcileOutcome | None = None) -> None:
+    """Record this process's heartbeat and what it has loaded; forget long-dead processes."""
+    now = timezone.now()
+    values: dict[str, Any] = {
+        "hostname": socket.gethostname(),
+        "registry_version": registry_version,
+        "packages": plugin_packages(),
+        "heartbeat": now,
+    }
+    if reconcile is not None:
+        values.update(
+            reconcile_ok=reconcile.ok, reconcile_result=reconcile.message[:2000], reconciled=now
+        )
+    NodeProcess.objects.update_or_create(node=node_id(), pid=os.getpid(), defaults=values)
+    NodeProcess.objects.filter(heartbeat__lt=now - FORGET_AFTER).delete()
+
+
+def node_reports() -> list[dict[str, Any]]:
+    """Return every process's last report, marked stale when its heartbeat is old."""
+    now = timezone.now()
+    return [
+        {
+            "node": row.node,
+            "pid": row.pid,
+            "hostname": row.hostname,
+            "registry_version": row.registry_version,
+            "packages": row.packages,
+            "last_reconcile": None
+            if row.reconciled is None
+            else {
+                "ok": row.reconcile_ok,
+                "result": row.reconcile_result,
+                "at": row.reconciled.isoformat(),
+            },
+            "heartbeat": row.heartbeat.isoformat(),
+            "stale": now - row.heartbeat > STALE_AFTER,
+        }
+        for row in NodeProcess.objects.all()
+    ]

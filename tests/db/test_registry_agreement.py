@@ -1,0 +1,105 @@
+"""The registry service keeps a process in step with the stored versions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+from pytest_django import Settings
+
+from plughost.db.models import NodeProcess, PluginConfig
+from plughost.runtime import holder
+from plughost.services import nodes, plugin_settings
+from plughost.services.registry import Discovery, ensure_current, rebuild
+from plughost.services.state import Change, bump_version, read_versions
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _registry(data_dir: Path, settings: Settings) -> None:
+    settings.PLUGHOST_SAMPLE_PLUGINS = True
+    holder.reset()
+    rebuild(Discovery.RECOLLECT)
+
+
+def test_another_process_activation_is_picked_up_once() -> None:
+    # Another process stores the change and bumps the version.
+    PluginConfig.objects.filter(key="sample").update(active=True)
+    bump_version(Change.STATE)
+
+    first = ensure_current()
+    second = ensure_current()
+
+    assert first.is_loaded("sample")
+    assert second is first
+
+
+def test_a_settings_change_elsewhere_clears_cached_values() -> None:
+    plughost = holder.current().find_plugin("plughost")
+    assert plughost is not None
+    assert plughost.get_setting("ENABLE_PLUGINS_URL") is True  # type: ignore[attr-defined]
+    registry_before = holder.current()
+    # Another process writes the row directly and bumps the settings version.
+    config = PluginConfig.objects.get(key="plughost")
+    config.settings.filter(key="ENABLE_PLUGINS_URL").update(value="False")
+    assert plughost.get_setting("ENABLE_PLUGINS_URL") is True  # type: ignore[attr-defined]
+    bump_version(Change.SETTINGS)
+
+    ensure_current()
+
+    assert plughost.get_setting("ENABLE_PLUGINS_URL") is False  # type: ignore[attr-defined]
+    assert holder.current() is registry_before  # no rebuild for a setting
+
+
+def test_a_local_setting_write_is_seen_at_once() -> None:
+    plughost = holder.current().find_plugin("plughost")
+    assert plughost is not None
+    assert plughost.get_setting("ENABLE_PLUGINS_URL") is True  # type: ignore[attr-defined]
+
+    plugin_settings.update_setting("plughost", "ENABLE_PLUGINS_URL", False)
+
+    assert plughost.get_setting("ENABLE_PLUGINS_URL") is False  # type: ignore[attr-defined]
+    assert read_versions().settings_version >= 1
+
+
+def test_a_failed_rebuild_keeps_the_previous_snapshot(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = holder.current()
+
+    def explode() -> None:
+        raise RuntimeError("discovery broke")
+
+    monkeypatch.setattr("plughost.services.registry.discover_all", explode)
+    after = rebuild(Discovery.RECOLLECT)
+
+    assert after is before
+    assert holder.current() is before
+
+
+def test_node_reports_and_staleness(settings: Settings) -> None:
+    settings.PLUGHOST_NODE_ID = "node-a"
+    nodes.report(7, reconcile=nodes.ReconcileOutcome(ok=True, message="in step"))
+    NodeProcess.objects.create(
+        node="node-b", pid=1, registry_version=3, heartbeat=timezone.now() - timedelta(minutes=5)
+    )
+    NodeProcess.objects.create(
+        node="node-c", pid=2, registry_version=1, heartbeat=timezone.now() - timedelta(days=2)
+    )
+
+    nodes.report(8)
+    reports = {report["node"]: report for report in nodes.node_reports()}
+
+    assert set(reports) == {"node-a", "node-b"}
+    assert reports["node-a"]["registry_version"] == 8
+    assert reports["node-a"]["stale"] is False
+    assert reports["node-a"]["last_reconcile"]["result"] == "in step"
+    assert reports["node-b"]["stale"] is True
+
+
+def test_node_id_is_kept_in_the_data_dir(data_dir: Path) -> None:
+    first = nodes.node_id()
+
+    assert (data_dir / "node_id").read_text(encoding="utf-8") == first
+    assert nodes.node_id() == first

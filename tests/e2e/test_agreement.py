@@ -1,0 +1,81 @@
+"""Every process and node agrees on the plugin state within a second, and none fails meanwhile."""
+
+from __future__ import annotations
+
+import statistics
+
+import pytest
+import requests
+
+from tests.e2e.agreement import Traffic, fresh_get, token_of, wait_for_agreement
+from tests.e2e.conftest import ServerFactory
+from tests.e2e.servers import Server, use_postgres
+
+WITHIN = 1.0
+SAMPLES = 8
+READ_PATHS = ("/api/plugins/", "/api/plugins/sample/", "/api/plugins/sample/settings/")
+
+
+def patch(server: Server, token: str, path: str, body: dict[str, object]) -> None:
+    response = requests.patch(
+        server.url(path), json=body, headers={"Authorization": f"Token {token}"}, timeout=30
+    )
+    assert response.status_code == 200, response.text
+
+
+def serves_hi(token: str, expected: bool) -> object:
+    def probe(server: Server) -> bool:
+        return (fresh_get(server, "/plugin/sample/hi/", token).status_code == 200) is expected
+
+    return probe
+
+
+def exercise(writer: Server, readers: list[Server], token: str) -> list[float]:
+    """Toggle activation and a host switch through ``writer``; time agreement on ``readers``."""
+    latencies: list[float] = []
+    steps: list[tuple[str, dict[str, object], bool]] = [
+        ("/api/plugins/sample/activate/", {"active": True}, True),
+        ("/api/plugins/plughost/settings/ENABLE_PLUGINS_URL/", {"value": False}, False),
+        ("/api/plugins/plughost/settings/ENABLE_PLUGINS_URL/", {"value": True}, True),
+        ("/api/plugins/sample/activate/", {"active": False}, False),
+        ("/api/plugins/sample/activate/", {"active": True}, True),
+    ]
+    for path, body, serving in steps:
+        patch(writer, token, path, body)
+        probe = serves_hi(token, serving)
+        latency = wait_for_agreement(readers, probe, samples=SAMPLES, timeout=10)  # type: ignore[arg-type]
+        assert latency <= WITHIN, f"{path} {body}: not agreed after {latency:.2f}s"
+        latencies.append(latency)
+    return latencies
+
+
+def test_workers_of_one_server_agree(server_factory: ServerFactory) -> None:
+    server = server_factory(workers=3, env={"PLUGHOST_SAMPLE_PLUGINS": "1"})
+    token = token_of(server)
+
+    with Traffic([server], token, READ_PATHS) as traffic:
+        latencies = exercise(server, [server], token)
+
+    assert traffic.failures == []
+    assert traffic.sent > 0
+    assert statistics.median(latencies) <= WITHIN
+
+
+@pytest.mark.skipif(not use_postgres(), reason="several nodes share one PostgreSQL database")
+def test_two_nodes_sharing_postgresql_agree(server_factory: ServerFactory) -> None:
+    env = {"PLUGHOST_SAMPLE_PLUGINS": "1"}
+    first = server_factory(env=env, workers=2)
+    second = server_factory(database_url=first.database_url, env=env, workers=2)
+    token = token_of(first)
+
+    with Traffic([first, second], token, READ_PATHS) as traffic:
+        latencies = exercise(first, [first, second], token)
+        latencies += exercise(second, [first, second], token)
+
+    assert traffic.failures == []
+    assert max(latencies) <= WITHIN
+    status = requests.get(
+        second.url("/api/plugins/status/"), auth=second.admin_auth, timeout=10
+    ).json()
+    assert len({report["node"] for report in status["nodes"]}) == 2
+    assert all(not report["stale"] for report in status["nodes"])
