@@ -13,7 +13,7 @@ PG_PROBE := import psycopg; psycopg.connect("postgresql://postgres@127.0.0.1:543
 
 export DJANGO_SETTINGS_MODULE := plughost.server.settings
 
-.PHONY: venv run lint schema schema-check test test-sqlite test-postgres lock clean
+.PHONY: venv run lint schema schema-check test test-sqlite test-postgres lock clean bench
 
 venv: $(STAMP)
 
@@ -25,12 +25,13 @@ $(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 	touch $@
 
 run: venv
-	PLUGHOST_SAMPLE_PLUGINS=1 $(BIN)/plughost serve
+	PLUGHOST_SAMPLE_PLUGINS=1 $(BIN)/plughost serve --with-worker
 
 lint: venv
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
-	$(BIN)/mypy src/plughost
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy src/plughost src/plugin
+	$(BIN)/mypy benchmarks
 	$(BIN)/lint-imports
 	$(BIN)/python -m django check --fail-level WARNING
 	$(BIN)/python -m django makemigrations --check --dry-run
@@ -61,6 +62,12 @@ test-postgres: venv
 	else \
 	  echo "SKIPPED the PostgreSQL run: nothing answers at 127.0.0.1:5432 (set PLUGHOST_REQUIRE_POSTGRES=1 to fail instead)."; \
 	fi
+
+# Every endpoint against the floor, growth with the number of plugins, start-up, install:
+# writes benchmarks/results/latest.json and prints Markdown tables. A few minutes on 2 cores;
+# BENCH_QUICK=1 for a smoke run. Extra options: make bench BENCH_ARGS="--baseline HEAD~1".
+bench: venv
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 # Regenerate both lock files with uv (installed into a throwaway venv).
 lock:

@@ -19,6 +19,9 @@ from pytest_django import Settings
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+# Fixture wheels, the loopback package index and throwaway venvs (real installs).
+pytest_plugins = ["tests.fixtures.pytest_plugin"]
+
 TESTS = Path(__file__).parent
 TIERS = ("db", "api", "e2e")
 DB_FIXTURES = frozenset({"db", "transactional_db", "django_db_reset_sequences"})

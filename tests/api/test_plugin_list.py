@@ -12,6 +12,23 @@ from tests.conftest import ApiClientFactory
 
 pytestmark = pytest.mark.usefixtures("registry")
 
+#: The builtin plugins, by name (all active on a fresh server).
+BUILTIN = ["inventreecorenotificationsplugin", "plughost", "plughostinfo"]
+#: The samples, by name (all inactive on a fresh server).
+SAMPLES = [
+    "sampleevent",  # EventPlugin
+    "filteredsampleevent",  # FilteredEventPlugin
+    "nointegrationplugin",
+    "sample-api-caller",  # Sample API Caller
+    "samplecurrencyexchange",  # SampleExchange
+    "sample",  # SampleIntegrationPlugin
+    "sampleversion",
+    "schedule",  # ScheduledTasksPlugin
+    "simpleaction",
+    "wrongintegrationplugin",
+]
+ALL = BUILTIN + SAMPLES
+
 
 def keys(body: dict[str, object]) -> list[str]:
     results = body["results"]
@@ -25,21 +42,14 @@ def test_list_answers_the_page_envelope_without_limit(api_client: ApiClientFacto
     assert response.status_code == 200
     body = response.json()
     assert set(body) == {"count", "next", "previous", "results"}
-    assert body["count"] == len(body["results"]) == 6
+    assert body["count"] == len(body["results"]) == len(ALL)
     assert (body["next"], body["previous"]) == (None, None)
 
 
 def test_default_order_is_active_first_then_name_then_key(api_client: ApiClientFactory) -> None:
     body = api_client("user").get("/api/plugins/").json()
 
-    assert keys(body) == [
-        "plughost",
-        "plughostinfo",
-        "nointegrationplugin",
-        "sample",
-        "sampleversion",
-        "wrongintegrationplugin",
-    ]
+    assert keys(body) == ALL
 
 
 def test_plugin_object_has_the_contract_fields(api_client: ApiClientFactory) -> None:
@@ -82,8 +92,8 @@ def test_inactive_plugins_report_meta_and_mixins(api_client: ApiClientFactory) -
 def test_limit_and_offset_page_through(api_client: ApiClientFactory) -> None:
     body = api_client("user").get("/api/plugins/?limit=2&offset=2").json()
 
-    assert body["count"] == 6
-    assert keys(body) == ["nointegrationplugin", "sample"]
+    assert body["count"] == len(ALL)
+    assert keys(body) == ALL[2:4]
     assert body["next"] == "http://testserver/api/plugins/?limit=2&offset=4"
     assert body["previous"] == "http://testserver/api/plugins/?limit=2"
 
@@ -91,7 +101,7 @@ def test_limit_and_offset_page_through(api_client: ApiClientFactory) -> None:
 def test_offset_past_the_end_is_an_empty_page(api_client: ApiClientFactory) -> None:
     body = api_client("user").get("/api/plugins/?limit=5&offset=50").json()
 
-    assert (body["count"], body["results"], body["next"]) == (6, [], None)
+    assert (body["count"], body["results"], body["next"]) == (len(ALL), [], None)
 
 
 @pytest.mark.parametrize(
@@ -115,37 +125,27 @@ def test_bad_pagination_values_are_400(
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ("active=true", ["plughost", "plughostinfo"]),
-        (
-            "active=False",
-            ["nointegrationplugin", "sample", "sampleversion", "wrongintegrationplugin"],
-        ),
-        ("active=1&ordering=key", ["plughost", "plughostinfo"]),
-        ("builtin=true", ["plughost", "plughostinfo"]),
-        (
-            "builtin=0&sample=1",
-            ["nointegrationplugin", "sample", "sampleversion", "wrongintegrationplugin"],
-        ),
-        ("sample=false", ["plughost", "plughostinfo"]),
-        (
-            "installed=true&builtin=false&ordering=key",
-            ["nointegrationplugin", "sample", "sampleversion", "wrongintegrationplugin"],
-        ),
+        ("active=true", BUILTIN),
+        ("active=False", SAMPLES),
+        ("active=1&ordering=key", BUILTIN),
+        ("builtin=true", BUILTIN),
+        ("builtin=0&sample=1", SAMPLES),
+        ("sample=false", BUILTIN),
+        ("installed=true&builtin=false&ordering=key", sorted(SAMPLES)),
         ("installed=false", []),
         ("mixin=URLS", ["plughostinfo", "sample", "wrongintegrationplugin"]),
-        ("mixin=settings", ["plughost", "sample"]),
-        ("mixin=nosuchmixin", []),
         (
-            "mixin=,",
+            "mixin=settings",
             [
+                "inventreecorenotificationsplugin",
                 "plughost",
-                "plughostinfo",
-                "nointegrationplugin",
+                "sample-api-caller",
                 "sample",
-                "sampleversion",
-                "wrongintegrationplugin",
+                "schedule",
             ],
         ),
+        ("mixin=nosuchmixin", []),
+        ("mixin=,", ALL),
     ],
 )
 def test_filters(api_client: ApiClientFactory, query: str, expected: list[str]) -> None:
@@ -167,20 +167,20 @@ def test_a_filter_value_that_is_not_a_boolean_is_400(
 @pytest.mark.parametrize(
     ("search", "expected"),
     [
-        ("SAMPLE", ["sample", "sampleversion"]),
-        ("integration", ["nointegrationplugin", "sample", "wrongintegrationplugin"]),
-        ("sample version", ["sampleversion"]),
         (
-            "",
+            "SAMPLE",
             [
-                "nointegrationplugin",
-                "plughost",
-                "plughostinfo",
+                "filteredsampleevent",
                 "sample",
+                "sample-api-caller",
+                "samplecurrencyexchange",
+                "sampleevent",
                 "sampleversion",
-                "wrongintegrationplugin",
             ],
         ),
+        ("integration", ["nointegrationplugin", "sample", "wrongintegrationplugin"]),
+        ("sample version", ["sampleversion"]),
+        ("", sorted(ALL)),
         ("zzz", []),
     ],
 )

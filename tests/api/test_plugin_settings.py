@@ -296,7 +296,8 @@ def test_all_settings_list_is_paginated_and_stable(api_client: ApiClientFactory)
     body = api_client("staff").get("/api/plugins/settings/?limit=3").json()
 
     assert body["count"] == PluginSetting.objects.count()
-    assert [item["plugin"] for item in body["results"]] == ["plughost"] * 3
+    # Ordered by plugin, then declaration: the first builtin's three settings.
+    assert [item["plugin"] for item in body["results"]] == ["inventreecorenotificationsplugin"] * 3
 
 
 def test_all_settings_filters(api_client: ApiClientFactory) -> None:
@@ -307,7 +308,10 @@ def test_all_settings_filters(api_client: ApiClientFactory) -> None:
 
     assert {item["plugin"] for item in by_key["results"]} == {"sample"}
     assert by_key["count"] == 7
-    assert {item["plugin"] for item in active["results"]} == {"plughost"}
+    assert {item["plugin"] for item in active["results"]} == {
+        "inventreecorenotificationsplugin",
+        "plughost",
+    }
 
 
 def test_all_settings_bad_boolean_is_400(api_client: ApiClientFactory) -> None:

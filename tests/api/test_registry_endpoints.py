@@ -72,7 +72,7 @@ def test_status_counts_active_configs_and_reports_errors(api_client: ApiClientFa
 
     assert response.status_code == 200
     body = response.json()
-    assert body["active_plugins"] == 2
+    assert body["active_plugins"] == 3  # the builtins
     assert {"stage": "version", "name": "sampleversion"}.items() <= body["registry_errors"][
         0
     ].items()

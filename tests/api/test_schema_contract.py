@@ -17,6 +17,8 @@ CONTRACT = Path(__file__).parents[2].parent / "shared" / "spec" / "openapi-plugi
 EXTENSIONS = {
     "PluginConfigInstall": {"dry_run", "allow_host_changes"},
     "PluginRegistryStatus": {"registry_version", "nodes"},
+    "PluginActivate": {"restart_required"},
+    "PatchedPluginActivate": {"restart_required"},
 }
 
 

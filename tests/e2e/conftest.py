@@ -8,7 +8,7 @@ created and dropped here; otherwise SQLite in its data dir.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -38,7 +38,7 @@ def pytest_runtest_makereport(
 
 @pytest.fixture
 def server_factory(tmp_path: Path) -> Iterator[ServerFactory]:
-    """Return ``start(data_dir=None, database_url=None, env=None, workers=1) -> Server``.
+    """Return ``start(data_dir=None, database_url=None, env=None, workers=1, args=()) -> Server``.
 
     Every server started is stopped, and every database created is dropped, after the test.
     Pass one ``database_url`` to several servers to have them share a database.
@@ -52,6 +52,7 @@ def server_factory(tmp_path: Path) -> Iterator[ServerFactory]:
             database_url: str | None = None,
             env: Mapping[str, str] | None = None,
             workers: int = 1,
+            args: Sequence[str] = (),
         ) -> Server:
             nonlocal count
             count += 1
@@ -63,6 +64,7 @@ def server_factory(tmp_path: Path) -> Iterator[ServerFactory]:
                     database_url=database_url,
                     env=env,
                     workers=workers,
+                    args=args,
                 )
             )
 

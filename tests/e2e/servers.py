@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,7 +104,7 @@ def wait_until_answering(process: subprocess.Popen[bytes], url: str, log_path: P
             pytest.fail(f"server exited with {process.returncode}:\n{log_path.read_text()}")
         try:
             requests.get(url, timeout=2).close()
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not listening, or still booting
             time.sleep(0.2)
         else:
             return
@@ -118,8 +118,9 @@ def run_server(
     database_url: str | None = None,
     env: Mapping[str, str] | None = None,
     workers: int = 1,
+    args: Sequence[str] = (),
 ) -> Iterator[Server]:
-    """Start ``plughost serve``, wait until ``/api/`` answers, stop it on exit."""
+    """Start ``plughost serve [args]``, wait until ``/api/`` answers, stop it on exit."""
     data_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log_path = data_dir.parent / f"server-{port}.log"
@@ -134,7 +135,7 @@ def run_server(
     command = [*plughost_command(), "serve", "--bind", f"127.0.0.1:{port}"]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [*command, "--workers", str(workers)],
+            [*command, "--workers", str(workers), *args],
             env=server_environment(data_dir, database_url, env or {}),
             stdin=subprocess.DEVNULL,
             stdout=log,

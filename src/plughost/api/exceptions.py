@@ -24,6 +24,7 @@ from plughost.core.errors import (
     InstallError,
     InstallInputError,
     InvalidSettingValueError,
+    PluginCallError,
     PluginError,
     PluginNotFoundError,
     RegistryNotReadyError,
@@ -74,6 +75,11 @@ def _install_failed(exc: PluginError) -> tuple[int, Body]:
     return status.HTTP_400_BAD_REQUEST, {"non_field_errors": [exc.message, *exc.output]}
 
 
+def _plugin_failed(exc: PluginError) -> tuple[int, Body]:
+    # The host is fine; a plugin it called is not (502: a bad answer from "upstream").
+    return status.HTTP_502_BAD_GATEWAY, {"detail": exc.message}
+
+
 def _not_ready(exc: PluginError) -> tuple[int, Body]:
     return status.HTTP_503_SERVICE_UNAVAILABLE, {"detail": exc.message}
 
@@ -90,6 +96,7 @@ ERROR_TABLE: tuple[tuple[type[PluginError], Callable[[PluginError], tuple[int, B
     (InstallDisabledError, _install_disabled),
     (InstallError, _install_failed),
     (RegistryNotReadyError, _not_ready),
+    (PluginCallError, _plugin_failed),
 )
 
 

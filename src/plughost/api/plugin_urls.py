@@ -26,7 +26,7 @@ from typing import Any, cast
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.urls import URLPattern, URLResolver, re_path
-from django.urls.exceptions import Resolver404
+from django.urls.exceptions import NoReverseMatch, Resolver404
 from django.urls.resolvers import RegexPattern
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
@@ -69,6 +69,20 @@ class _ResolverCache:
 
 
 _resolvers = _ResolverCache()
+
+
+def reverse_plugin_url(registry: Registry, key: str, name: str) -> str | None:
+    """Return the path of the URL named ``name`` (InvenTree's ``plugin:<key>:<name>`` also
+    accepted) of loaded plugin ``key``, or None when it has no such URL."""
+    plugin = registry.find_plugin(key)
+    if not isinstance(plugin, UrlsMixin) or not plugin.urls:
+        return None
+    name = name.removeprefix(plugin.internal_name)
+    try:
+        relative = _resolvers.get(registry, plugin).reverse(name)
+    except NoReverseMatch:
+        return None
+    return f"/{plugin.base_url}{relative}"
 
 
 def _not_found() -> JsonResponse:

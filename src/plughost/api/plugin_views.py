@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from plughost.api.actors import actor_of
 from plughost.api.cleaning import check_tree
 from plughost.api.pagination import EnvelopePagination
 from plughost.api.permissions import IsStaff, IsSuperuser, ReadAuthenticatedWriteSuperuser
@@ -29,7 +30,9 @@ from plughost.api.serializers import (
 from plughost.core.errors import IllegalStateChangeError, PluginNotFoundError
 from plughost.core.registry import Registry
 from plughost.db.models import PluginConfig
+from plughost.services import plugin_apps
 from plughost.services import plugins as plugin_service
+from plughost.services.installs import install_failures
 from plughost.services.nodes import node_reports
 from plughost.services.registry import Discovery, current_registry, reload_registry
 
@@ -170,7 +173,7 @@ class PluginDetail(APIView):
             field = "name" if "'name'" in exc.message else "package_name"
             raise ValidationError({field: [exc.message]}) from exc
         if "active" in data:
-            _set_active(plugin, bool(data["active"]))
+            _set_active(plugin, bool(data["active"]), request)
         return Response(plugin_body(plugin, current_registry()))
 
     @extend_schema(
@@ -187,11 +190,11 @@ class PluginDetail(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-def _set_active(key: str, active: bool) -> PluginConfig:
+def _set_active(key: str, active: bool, request: Request) -> PluginConfig:
     try:
         if active:
-            return plugin_service.activate(key)
-        return plugin_service.deactivate(key)
+            return plugin_service.activate(key, actor=actor_of(request))
+        return plugin_service.deactivate(key, actor=actor_of(request))
     except IllegalStateChangeError as exc:
         raise ValidationError({"active": [exc.message]}) from exc
 
@@ -223,8 +226,11 @@ class PluginActivate(APIView):
         get_config_or_404(plugin)
         serializer = PluginActivateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        config = _set_active(plugin, bool(serializer.validated_data.get("active", True)))
-        return Response({"active": config.active})
+        config = _set_active(plugin, bool(serializer.validated_data.get("active", True)), request)
+        body: dict[str, bool] = {"active": config.active}
+        if config.active and plugin_apps.needs_restart(plugin):
+            body["restart_required"] = True
+        return Response(body)
 
 
 class PluginReload(APIView):
@@ -258,7 +264,9 @@ class RegistryStatusView(APIView):
                 "active_plugins": plugin_service.active_count(),
                 "registry_errors": [
                     {"stage": error.stage.value, "name": error.name, "message": error.message}
-                    for error in registry.errors
+                    # Installs that were rolled back stay listed until the package is
+                    # installed successfully or uninstalled.
+                    for error in (*registry.errors, *install_failures())
                 ],
                 "registry_version": registry.version,
                 "nodes": node_reports(),

@@ -10,7 +10,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from plughost.db.models import PluginConfig
+from plughost.db.models import AuditEntry, PluginConfig
 
 
 class PluginConfigSerializer(serializers.ModelSerializer[PluginConfig]):
@@ -55,6 +55,12 @@ class PluginActivateSerializer(serializers.Serializer[Any]):
 
     active = serializers.BooleanField(
         default=True, label="Activate Plugin", help_text="Activate this plugin"
+    )
+    # Not read-only: the schema would then list it as always present (it is not).
+    restart_required = serializers.BooleanField(
+        required=False,
+        help_text="In answers only: present and true when the plugin's Django app (AppMixin) "
+        "is added only by a server restart (Plughost).",
     )
 
 
@@ -203,3 +209,12 @@ class MetadataSerializer(serializers.Serializer[Any]):
     """Serializer class for model metadata API access."""
 
     metadata = serializers.JSONField()
+
+
+class PluginAuditEntrySerializer(serializers.ModelSerializer[AuditEntry]):
+    """One audit entry: who changed what, when, from which address, and the result."""
+
+    class Meta:
+        model = AuditEntry
+        fields = ("pk", "created", "user", "address", "action", "target", "result", "message")
+        read_only_fields = fields

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from plughost.api.actors import actor_of
 from plughost.api.cleaning import check_text
 from plughost.api.pagination import EnvelopePagination
 from plughost.api.permissions import IsStaff
@@ -127,5 +128,7 @@ class PluginSettingDetail(APIView):
         value = data.get("value")
         if isinstance(value, str):
             check_text(value, field="value")
-        updated = plugin_settings.update_setting(plugin, view.row.key, value, registry=registry)
+        updated = plugin_settings.update_setting(
+            plugin, view.row.key, value, registry=registry, actor=actor_of(request)
+        )
         return Response(render_setting(updated))

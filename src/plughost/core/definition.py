@@ -40,6 +40,7 @@ class Stage(enum.Enum):
     VERSION = "version"
     INIT = "init"
     READY = "ready"
+    APP = "app"  # an AppMixin plugin's Django app could not be added (see services.plugin_apps)
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,11 @@ import pkgutil
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import ModuleType
 
+from plughost.core.bounded import BoundedRunner, run
 from plughost.core.definition import Candidate, Origin, RegistryError, Stage
 from plughost.core.plugin import InvenTreePlugin
 
@@ -48,7 +50,9 @@ def plugin_classes(module: ModuleType) -> Iterator[type[InvenTreePlugin]]:
             yield value
 
 
-def discover_package(package: str, origin: Origin) -> DiscoveryResult:
+def discover_package(
+    package: str, origin: Origin, *, runner: BoundedRunner | None = None
+) -> DiscoveryResult:
     """Import every module of a host package (``plughost.plugins.builtin``...) and collect."""
     result = DiscoveryResult()
     try:
@@ -64,7 +68,7 @@ def discover_package(package: str, origin: Origin) -> DiscoveryResult:
         names += [info.name for info in walk]
     for name in names:
         try:
-            module = importlib.import_module(name)
+            module = run(runner, partial(importlib.import_module, name), what=f"import of {name}")
         except Exception as exc:  # noqa: BLE001 - a plugin failure is recorded, not raised
             result.errors.append(RegistryError(Stage.DISCOVERY, name, _describe(exc)))
             continue
@@ -75,7 +79,7 @@ def discover_package(package: str, origin: Origin) -> DiscoveryResult:
     return result
 
 
-def discover_folder(folder: Path) -> DiscoveryResult:
+def discover_folder(folder: Path, *, runner: BoundedRunner | None = None) -> DiscoveryResult:
     """Load each ``*.py`` file and each package directly inside ``folder`` by path.
 
     Modules are imported under a private name derived from the folder, so a plugin file
@@ -97,7 +101,11 @@ def discover_folder(folder: Path) -> DiscoveryResult:
         module_name = f"{prefix}.{entry.stem if entry.is_file() else entry.name}"
         relative = f"{folder.name}/{entry.name}"
         try:
-            modules = _load_by_path(module_name, location, is_package=entry.is_dir())
+            modules = run(
+                runner,
+                partial(_load_by_path, module_name, location, is_package=entry.is_dir()),
+                what=f"import of {relative}",
+            )
         except Exception as exc:  # noqa: BLE001 - a broken plugin file must not stop discovery
             result.errors.append(RegistryError(Stage.DISCOVERY, entry.stem, _describe(exc)))
             continue
@@ -141,7 +149,9 @@ def _load_by_path(module_name: str, location: Path, *, is_package: bool) -> list
     return modules
 
 
-def discover_entry_points(group: str = ENTRY_POINT_GROUP) -> DiscoveryResult:
+def discover_entry_points(
+    group: str = ENTRY_POINT_GROUP, *, runner: BoundedRunner | None = None
+) -> DiscoveryResult:
     """Load every entry point of ``group``; each must name a plugin class."""
     result = DiscoveryResult()
     importlib.invalidate_caches()
@@ -150,7 +160,7 @@ def discover_entry_points(group: str = ENTRY_POINT_GROUP) -> DiscoveryResult:
         package_name = dist.name if dist is not None else None
         label = package_name or entry_point.name
         try:
-            loaded = entry_point.load()
+            loaded = run(runner, entry_point.load, what=f"import of {entry_point.value}")
         except Exception as exc:  # noqa: BLE001 - a broken package must not stop discovery
             result.errors.append(RegistryError(Stage.DISCOVERY, label, _describe(exc)))
             continue

@@ -13,6 +13,8 @@
     │   └── InvalidSettingValueError  the value fails its type, bounds, choices or validator
     ├── MixinImplementationError  a mixin is declared wrongly (InvenTree's name; also a ValueError)
     ├── MixinNotImplementedError  a required mixin method is missing (InvenTree's name)
+    ├── PluginTimeoutError        a plugin's import or ready() did not finish in time
+    ├── PluginCallError           a plugin's method raised, or returned what the host cannot use
     ├── InstallError              pip failed, timed out or the result did not load (cleaned output)
     │   ├── InstallInputError     a field of the install request is not acceptable (names the field)
     │   ├── InstallBusyError      another install or uninstall is running
@@ -90,6 +92,22 @@ class MixinNotImplementedError(PluginError, NotImplementedError):
 
     def __init__(self, message: str = "", *, key: str | None = None) -> None:
         super().__init__(message, key=key)
+
+
+class PluginCallError(PluginError):
+    """A loaded plugin failed while the host called it (``method`` names what was called)."""
+
+    def __init__(self, message: str, *, key: str, method: str) -> None:
+        super().__init__(message, key=key)
+        self.method = method
+
+
+class PluginTimeoutError(PluginError):
+    """Plugin code (an import, ``__init__`` or ``ready()``) ran past its time limit."""
+
+    def __init__(self, message: str, *, seconds: float, key: str | None = None) -> None:
+        super().__init__(message, key=key)
+        self.seconds = seconds
 
 
 class InstallError(PluginError):

@@ -6,11 +6,12 @@ type checker can resolve every attribute a mixin uses.
 
 from __future__ import annotations
 
-import json
+import json as jsonlib
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from plughost.core.errors import (
@@ -19,6 +20,7 @@ from plughost.core.errors import (
     UnknownSettingError,
 )
 from plughost.core.plugin import InvenTreePlugin
+from plughost.core.schedules import SCHEDULE_TYPES, parse_scheduled_tasks
 
 API_CALL_TIMEOUT_SECONDS = 10.0
 
@@ -122,7 +124,7 @@ class ScheduleMixin(InvenTreePlugin):
     MIXIN_KEY = "schedule"
     MIXIN_NAME = "Schedule"
     SCHEDULED_TASKS: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
-    SCHEDULE_TYPES: ClassVar[tuple[str, ...]] = ("I", "H", "D", "W", "M", "Y", "C", "O")
+    SCHEDULE_TYPES: ClassVar[tuple[str, ...]] = SCHEDULE_TYPES
 
     @classmethod
     def capability_enabled(cls, plugin: InvenTreePlugin) -> bool:
@@ -135,29 +137,7 @@ class ScheduleMixin(InvenTreePlugin):
 
     def validate_scheduled_tasks(self) -> None:
         """Raise MixinImplementationError when a task definition is malformed."""
-        tasks = self.get_scheduled_tasks()
-        if not isinstance(tasks, Mapping) or not tasks:
-            raise MixinImplementationError("SCHEDULED_TASKS not defined", key=self.slug)
-        for name, task in tasks.items():
-            if not isinstance(task, Mapping):
-                raise MixinImplementationError(
-                    f"Task '{name}' must be a dict with 'func' and 'schedule'", key=self.slug
-                )
-            if "func" not in task:
-                raise MixinImplementationError(f"Task '{name}' is missing 'func'", key=self.slug)
-            schedule = task.get("schedule")
-            if schedule not in self.SCHEDULE_TYPES:
-                raise MixinImplementationError(
-                    f"Task '{name}' has invalid schedule {schedule!r}", key=self.slug
-                )
-            if schedule == "I" and "minutes" not in task:
-                raise MixinImplementationError(
-                    f"Task '{name}' is missing 'minutes' for an interval schedule", key=self.slug
-                )
-            if schedule == "C" and "cron" not in task:
-                raise MixinImplementationError(
-                    f"Task '{name}' is missing 'cron' for a cron schedule", key=self.slug
-                )
+        parse_scheduled_tasks(self.slug, self.get_scheduled_tasks())
 
 
 class EventMixin(InvenTreePlugin):
@@ -212,8 +192,39 @@ class ActionMixin(InvenTreePlugin):
         }
 
 
+@dataclass(frozen=True)
+class APIResponse:
+    """The answer to ``api_call(..., simple_response=False)``: the parts of ``requests.Response``
+    that InvenTree plugins use. It holds nothing of the request, so the token cannot leak."""
+
+    url: str
+    status_code: int
+    reason: str
+    headers: Mapping[str, str]
+    content: bytes
+
+    @property
+    def ok(self) -> bool:
+        """Return whether the status is below 400."""
+        return self.status_code < 400
+
+    @property
+    def text(self) -> str:
+        """Return the body decoded as UTF-8 (undecodable bytes replaced)."""
+        return self.content.decode(errors="replace")
+
+    def json(self) -> Any:
+        """Return the body parsed as JSON; raise ValueError when it is not JSON."""
+        return jsonlib.loads(self.content)
+
+
 class APICallMixin(InvenTreePlugin):
-    """Outbound HTTP calls to a service whose URL and token are settings."""
+    """Outbound HTTP calls to a service whose URL and token are settings.
+
+    Unlike InvenTree's, every call has a timeout (``API_TIMEOUT`` seconds, or the ``timeout``
+    argument) and query arguments are URL-encoded. Nothing here logs; the token travels only
+    in the request headers, and errors name the URL without its query string.
+    """
 
     MIXIN_KEY = "api_call"
     MIXIN_NAME = "API calls"
@@ -246,13 +257,19 @@ class APICallMixin(InvenTreePlugin):
 
     @property
     def api_headers(self) -> dict[str, str]:
-        """Return the headers of every call, with the token."""
+        """Return the headers of every call: JSON, and the token when one is set.
+
+        Without ``API_TOKEN_SETTING`` there is no token (InvenTree's rule: plugins that call
+        public APIs, some from ``__init__``, declare no token setting).
+        """
+        headers = {"Content-Type": "application/json"}
+        if not self.API_TOKEN_SETTING:
+            return headers
         token = self._setting_text(self.API_TOKEN_SETTING, "API_TOKEN_SETTING")
-        return {
-            self.API_TOKEN: token,
-            "Authorization": f"{self.API_TOKEN} {token}",
-            "Content-Type": "application/json",
-        }
+        if token:
+            headers[self.API_TOKEN] = token
+            headers["Authorization"] = f"{self.API_TOKEN} {token}"
+        return headers
 
     def api_build_url_args(self, arguments: Mapping[str, object]) -> str:
         """Return a URL-encoded query string; list values are joined with commas (InvenTree)."""
@@ -268,37 +285,67 @@ class APICallMixin(InvenTreePlugin):
         method: str = "GET",
         url_args: Mapping[str, object] | None = None,
         data: object = None,
-        json_data: object = None,
+        json: object = None,
         headers: Mapping[str, str] | None = None,
         simple_response: bool = True,
         endpoint_is_url: bool = False,
         timeout: float | None = None,
-        **kwargs: object,
-    ) -> object:
-        """Call the service and return the decoded JSON (or the raw response)."""
-        if "json" in kwargs:
-            json_data = kwargs.pop("json")
-        if data is not None and json_data is not None:
+    ) -> Any:
+        """Call the service; return the decoded JSON body, or an APIResponse.
+
+        An HTTP error status is an answer, as with ``requests``: its body is returned.
+        Raises ValueError for ``data`` with ``json``, TimeoutError when the service does not
+        answer within the timeout, and ConnectionError when it cannot be reached.
+        """
+        if data is not None and json is not None:
             raise ValueError("You can either pass `data` or `json` to this function.")
         url = endpoint if endpoint_is_url else f"{self.api_url}/{endpoint.lstrip('/')}"
         if url_args:
             url += self.api_build_url_args(url_args)
         body: bytes | None = None
-        if json_data is not None:
-            body = json.dumps(json_data).encode()
+        if json is not None:
+            body = jsonlib.dumps(json).encode()
         elif data is not None:
-            body = data if isinstance(data, bytes) else json.dumps(data).encode()
+            body = data if isinstance(data, bytes) else jsonlib.dumps(data).encode()
         request = urllib.request.Request(
             url, data=body, method=method.upper(), headers={**self.api_headers, **(headers or {})}
         )
-        with urllib.request.urlopen(request, timeout=timeout or self.API_TIMEOUT) as response:
-            payload = response.read()
+        response = _send(request, timeout or self.API_TIMEOUT)
         if not simple_response:
-            return payload
+            return response
         try:
-            return json.loads(payload)
+            return response.json()
         except ValueError:
-            return payload.decode(errors="replace")
+            return response.text
+
+
+def _send(request: urllib.request.Request, timeout: float) -> APIResponse:
+    """Send ``request``; an HTTP error status is returned, not raised."""
+    where = f"{request.get_method()} {request.full_url.split('?', 1)[0]}"
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
+            return APIResponse(
+                url=answer.url,
+                status_code=answer.status,
+                reason=answer.reason,
+                headers=dict(answer.headers.items()),
+                content=answer.read(),
+            )
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return APIResponse(
+                url=exc.url,
+                status_code=exc.code,
+                reason=str(exc.reason),
+                headers=dict(exc.headers.items()) if exc.headers else {},
+                content=exc.read(),
+            )
+    except TimeoutError as exc:
+        raise TimeoutError(f"{where} did not answer within {timeout:g} seconds") from exc
+    except urllib.error.URLError as exc:
+        if isinstance(exc.reason, TimeoutError):
+            raise TimeoutError(f"{where} did not answer within {timeout:g} seconds") from exc
+        raise ConnectionError(f"{where} failed: {exc.reason}") from exc
 
 
 class AppMixin(InvenTreePlugin):
@@ -447,6 +494,7 @@ class UserInterfaceMixin(InvenTreePlugin):
 
 __all__ = [
     "APICallMixin",
+    "APIResponse",
     "ActionMixin",
     "AppMixin",
     "BarcodeMixin",

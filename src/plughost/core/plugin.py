@@ -9,14 +9,23 @@ never touches a database.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import re
 import unicodedata
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 if TYPE_CHECKING:
     from plughost.core.definition import PluginDefinition
+
+#: Where the host serves the files of a plugin package's ``static/`` folder.
+STATIC_URL_PREFIX = "/static/plugins/"
+#: Plugin loggers are children of InvenTree's logger name: whoever listens to ``inventree``
+#: (as operators of InvenTree do) hears every plugin, and plugins that call
+#: ``logging.getLogger("inventree")`` themselves log to the same place.
+PLUGIN_LOGGER_PREFIX = "inventree.plugin."
 
 
 class PluginHost(Protocol):
@@ -72,7 +81,7 @@ class InvenTreePlugin:
     def __init__(self) -> None:
         self._host: PluginHost | None = None
         self._definition: PluginDefinition | None = None
-        self.logger = logging.getLogger(f"plughost.plugin.{self.slug or type(self).__name__}")
+        self.logger = logging.getLogger(f"{PLUGIN_LOGGER_PREFIX}{self.slug or type(self).__name__}")
 
     # Binding ---------------------------------------------------------------------------
     def bind(self, host: PluginHost, definition: PluginDefinition) -> None:
@@ -92,6 +101,10 @@ class InvenTreePlugin:
     @property
     def name(self) -> str:
         """Return the plugin's NAME."""
+        return self.NAME
+
+    def plugin_name(self) -> str:
+        """Return the plugin's NAME (InvenTree's method form)."""
         return self.NAME
 
     @property
@@ -165,6 +178,25 @@ class InvenTreePlugin:
     def package_name(self) -> str | None:
         """Return the distribution name of the package the plugin came from."""
         return self._definition.package_name if self._definition else None
+
+    # Files --------------------------------------------------------------------------------
+    @classmethod
+    def file(cls) -> Path:
+        """Return the file that defines the plugin class."""
+        return Path(inspect.getfile(cls))
+
+    @classmethod
+    def path(cls) -> Path:
+        """Return the folder of the plugin's code (its ``static/`` folder lives here)."""
+        return cls.file().parent
+
+    def plugin_static_file(self, *parts: str) -> str:
+        """Return the URL of a file of the plugin's ``static/`` folder.
+
+        ``plugin_static_file("js", "app.js")`` gives ``/static/plugins/<key>/js/app.js``.
+        """
+        segments = [self.slug, *(str(part).strip("/") for part in parts)]
+        return STATIC_URL_PREFIX + "/".join(segment for segment in segments if segment)
 
     # State --------------------------------------------------------------------------------
     def is_active(self) -> bool:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from plughost.core.bounded import BoundedRunner, run
 from plughost.core.definition import Definitions, PluginDefinition, RegistryError, Stage
 from plughost.core.errors import MixinImplementationError, PluginNotFoundError
 from plughost.core.mixins import NavigationMixin, ScheduleMixin, UrlsMixin
@@ -104,6 +105,7 @@ def build_registry(
     host: PluginHost,
     version: int = 0,
     extra_errors: Collection[RegistryError] = (),
+    runner: BoundedRunner | None = None,
 ) -> Registry:
     """Instantiate and ready the active, compatible plugins; record each failure."""
     errors = list(extra_errors) + list(definitions.errors)
@@ -113,7 +115,7 @@ def build_registry(
             continue
         if not (definition.is_mandatory or key in active_keys):
             continue
-        plugin = _load_one(definition, host, errors)
+        plugin = _load_one(definition, host, errors, runner)
         if plugin is not None:
             instances[key] = plugin
     index: dict[str, set[str]] = {}
@@ -130,18 +132,26 @@ def build_registry(
 
 
 def _load_one(
-    definition: PluginDefinition, host: PluginHost, errors: list[RegistryError]
+    definition: PluginDefinition,
+    host: PluginHost,
+    errors: list[RegistryError],
+    runner: BoundedRunner | None,
 ) -> InvenTreePlugin | None:
     key = definition.key
-    try:
+
+    def construct() -> InvenTreePlugin:
         plugin = definition.cls()
         plugin.bind(host, definition)
         _check_capabilities(plugin)
+        return plugin
+
+    try:
+        plugin = run(runner, construct, what=f"__init__ of plugin '{key}'", key=key)
     except Exception as exc:  # noqa: BLE001 - one plugin's failure must not stop the others
         errors.append(RegistryError(Stage.INIT, key, _describe(exc)))
         return None
     try:
-        plugin.ready()
+        run(runner, plugin.ready, what=f"ready() of plugin '{key}'", key=key)
     except Exception as exc:  # noqa: BLE001 - a plugin failure is recorded, not raised
         errors.append(RegistryError(Stage.READY, key, _describe(exc)))
         return None

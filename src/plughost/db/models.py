@@ -45,6 +45,20 @@ class PluginConfig(models.Model):
         """Return the key, as admin lists show it."""
         return self.key
 
+    # InvenTree's MetadataMixin API, which plugins call on their own config.
+    def get_metadata(self, key: str, backup_value: object = None) -> object:
+        """Return the metadata value stored under ``key``, or ``backup_value``."""
+        metadata = self.metadata if isinstance(self.metadata, dict) else {}
+        return metadata.get(key, backup_value)
+
+    def set_metadata(self, key: str, value: object, commit: bool = True) -> None:
+        """Store ``value`` under ``key`` in the metadata; save that field when ``commit``."""
+        if not isinstance(self.metadata, dict):
+            self.metadata = {}
+        self.metadata[key] = value
+        if commit:
+            self.save(update_fields=["metadata"])
+
 
 class PluginSetting(models.Model):
     """One stored setting value of one plugin; values are strings, as InvenTree stores them."""
@@ -128,3 +142,146 @@ class NodeProcess(models.Model):
     def __str__(self) -> str:
         """Return ``node:pid``."""
         return f"{self.node}:{self.pid}"
+
+
+class PluginPackage(models.Model):
+    """One package of the desired set: installed through the API, reinstalled where missing.
+
+    ``requirement`` is a plain requirement line (what ``plugins.txt`` mirrors); the index
+    it came from is kept apart and may hold credentials, so it is never returned by the API.
+    """
+
+    name = models.CharField(max_length=255, unique=True, help_text="Canonical project name")
+    requirement = models.CharField(
+        max_length=2000, help_text="Plain requirement line, as in plugins.txt"
+    )
+    index_url = models.CharField(
+        max_length=2000, blank=True, default="", help_text="Package index it was installed from"
+    )
+    version = models.CharField(max_length=100, blank=True, default="", help_text="Installed")
+    allow_host_changes = models.BooleanField(
+        default=False, help_text="It was installed although it changes the host's packages"
+    )
+    installed_at = models.DateTimeField()
+    installed_by = models.CharField(max_length=150, blank=True, default="")
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["name"]
+
+    def __str__(self) -> str:
+        """Return the requirement line."""
+        return self.requirement
+
+
+class InstallFailure(models.Model):
+    """Why the last install of a package was rolled back (``status/`` shows it).
+
+    Kept until the package is installed successfully or uninstalled.
+    """
+
+    package = models.CharField(max_length=255, unique=True, help_text="Canonical project name")
+    stage = models.CharField(max_length=20, help_text="Registry stage that failed")
+    name = models.CharField(max_length=255, help_text="Plugin key or package that failed")
+    message = models.TextField()
+    created = models.DateTimeField()
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["created", "id"]
+
+    def __str__(self) -> str:
+        """Return ``package: message``."""
+        return f"{self.package}: {self.message}"
+
+
+class AuditAction(models.TextChoices):
+    """What an audit entry records."""
+
+    INSTALL = "install", "install"
+    DRY_RUN = "dry_run", "dry run"
+    UNINSTALL = "uninstall", "uninstall"
+    ACTIVATE = "activate", "activate"
+    DEACTIVATE = "deactivate", "deactivate"
+    SETTING = "setting", "setting change"
+
+
+class AuditResult(models.TextChoices):
+    """How the audited operation ended."""
+
+    OK = "ok", "ok"
+    FAILED = "failed", "failed"
+
+
+class AuditEntry(models.Model):
+    """One administrative change (or attempt): who, when, what, from where, and the result."""
+
+    created = models.DateTimeField(db_index=True)
+    user = models.CharField(max_length=150, blank=True, default="")
+    address = models.CharField(max_length=100, blank=True, default="")
+    action = models.CharField(max_length=20, choices=AuditAction.choices)
+    target = models.CharField(max_length=500, help_text="Plugin key, package or plugin:SETTING")
+    result = models.CharField(max_length=10, choices=AuditResult.choices)
+    message = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["-created", "-id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        """Return ``user action target: result``."""
+        return f"{self.user} {self.action} {self.target}: {self.result}"
+
+
+class EventDeliveryStats(models.Model):
+    """How often one plugin was handed an event, and how often its handler failed.
+
+    Written by the task worker after each delivery, with ``F()`` increments, so the counts
+    stay exact when several workers deliver at once.
+    """
+
+    key = models.CharField(max_length=255, unique=True, help_text="Plugin key")
+    delivered = models.PositiveBigIntegerField(default=0, help_text="Handled without error")
+    failed = models.PositiveBigIntegerField(default=0, help_text="Raised or timed out")
+    last_event = models.CharField(max_length=100, blank=True, default="")
+    last_delivered = models.DateTimeField(null=True, blank=True)
+    last_failed = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["key"]
+        verbose_name_plural = "event delivery stats"
+
+    def __str__(self) -> str:
+        """Return ``key: delivered/failed``."""
+        return f"{self.key}: {self.delivered}/{self.failed}"
+
+
+class SentNotice(models.Model):
+    """A notification already sent, by fingerprint, so no other process repeats it soon."""
+
+    fingerprint = models.CharField(max_length=64, unique=True)
+    subject = models.CharField(max_length=200)
+    sent = models.DateTimeField()
+
+    def __str__(self) -> str:
+        """Return the subject."""
+        return self.subject
+
+
+class ExchangeRate(models.Model):
+    """One currency's rate against a base currency, as a CurrencyExchangeMixin plugin gave it."""
+
+    base = models.CharField(max_length=3, help_text="Base currency (ISO 4217 code)")
+    currency = models.CharField(max_length=3, help_text="Currency (ISO 4217 code)")
+    rate = models.FloatField(help_text="Units of `currency` for one unit of `base`")
+    updated = models.DateTimeField(help_text="When the plugin gave this rate")
+    plugin = models.CharField(max_length=255, help_text="Key of the plugin that gave it")
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["base", "currency"], name="unique_exchange_rate")
+        ]
+        ordering: ClassVar[list[str]] = ["base", "currency"]
+
+    def __str__(self) -> str:
+        """Return ``1 BASE = rate CURRENCY``."""
+        return f"1 {self.base} = {self.rate} {self.currency}"

@@ -20,7 +20,15 @@ from django.core.exceptions import ImproperlyConfigured
 TEST_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/plughost"
 DEFAULT_HOST_VERSION = "0.16.0"
 DEFAULT_INSTALL_TIMEOUT = 300.0
+DEFAULT_TASK_WORKERS = 2
+MAX_TASK_WORKERS = 16
+DEFAULT_TASK_TIMEOUT = 90
+DEFAULT_SCHEDULE_INTERVAL = 10.0
+DEFAULT_EMAIL_FROM = "plughost@localhost"
 SECRET_KEY_FILE = "secret_key"
+# Keep each worker thread's database connection between requests: opening one per request
+# (Django's default) cost a quarter of a simple API request on SQLite, more on PostgreSQL.
+CONNECTION_MAX_AGE_SECONDS = 600
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
@@ -44,6 +52,14 @@ class Config:
     install_timeout: float
     host_version: str
     node_id: str | None = None
+    plugin_load_timeout: float = 10.0
+    bench_floor: bool = False
+    install_python: str | None = None
+    task_workers: int = DEFAULT_TASK_WORKERS
+    task_timeout: int = DEFAULT_TASK_TIMEOUT
+    schedule_interval: float = DEFAULT_SCHEDULE_INTERVAL
+    email_url: str | None = None
+    email_from: str = DEFAULT_EMAIL_FROM
 
     @property
     def sqlite_path(self) -> Path:
@@ -82,6 +98,18 @@ def read_config(environ: Mapping[str, str]) -> Config:
         install_timeout=_read_seconds(environ, "PLUGHOST_INSTALL_TIMEOUT"),
         host_version=environ.get("PLUGHOST_HOST_VERSION") or DEFAULT_HOST_VERSION,
         node_id=environ.get("PLUGHOST_NODE_ID") or None,
+        plugin_load_timeout=_read_seconds(environ, "PLUGHOST_PLUGIN_LOAD_TIMEOUT", default=10.0),
+        bench_floor=read_flag(environ, "PLUGHOST_BENCH_FLOOR"),
+        install_python=_read_python(environ, "PLUGHOST_INSTALL_PYTHON"),
+        task_workers=_read_count(
+            environ, "PLUGHOST_TASK_WORKERS", DEFAULT_TASK_WORKERS, MAX_TASK_WORKERS
+        ),
+        task_timeout=_read_count(environ, "PLUGHOST_TASK_TIMEOUT", DEFAULT_TASK_TIMEOUT, 86400),
+        schedule_interval=_read_seconds(
+            environ, "PLUGHOST_SCHEDULE_INTERVAL", DEFAULT_SCHEDULE_INTERVAL
+        ),
+        email_url=environ.get("PLUGHOST_EMAIL_URL") or None,
+        email_from=environ.get("PLUGHOST_EMAIL_FROM") or DEFAULT_EMAIL_FROM,
     )
 
 
@@ -95,10 +123,12 @@ def read_flag(environ: Mapping[str, str], name: str) -> bool:
     raise ImproperlyConfigured(f"{name}={value!r}: use 1 or 0 (or true/false, yes/no, on/off).")
 
 
-def _read_seconds(environ: Mapping[str, str], name: str) -> float:
+def _read_seconds(
+    environ: Mapping[str, str], name: str, default: float = DEFAULT_INSTALL_TIMEOUT
+) -> float:
     raw = environ.get(name, "").strip()
     if not raw:
-        return DEFAULT_INSTALL_TIMEOUT
+        return default
     try:
         seconds = float(raw)
     except ValueError:
@@ -106,6 +136,64 @@ def _read_seconds(environ: Mapping[str, str], name: str) -> float:
     if not seconds > 0:
         raise ImproperlyConfigured(f"{name}={raw!r}: give a positive number of seconds.")
     return seconds
+
+
+def _read_python(environ: Mapping[str, str], name: str) -> str | None:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return None
+    path = Path(raw)
+    if not path.is_absolute() or not path.is_file() or not os.access(path, os.X_OK):
+        raise ImproperlyConfigured(
+            f"{name}={raw!r}: give the absolute path of a Python interpreter."
+        )
+    return raw
+
+
+def _read_count(environ: Mapping[str, str], name: str, default: int, maximum: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise ImproperlyConfigured(f"{name}={raw!r}: give a whole number from 1 to {maximum}.")
+    return int(raw)
+
+
+def build_email(config: Config) -> dict[str, Any]:
+    """Return Django's email settings for ``PLUGHOST_EMAIL_URL``.
+
+    ``smtp://[user[:password]@]host[:port]`` (``smtp+tls://`` for STARTTLS, ``smtps://`` for
+    TLS from the start), ``file:///folder`` (one file per message) or ``console:``; unset
+    means the console (messages go to the log). Raises ``ImproperlyConfigured`` otherwise.
+    """
+    email: dict[str, Any] = {"DEFAULT_FROM_EMAIL": config.email_from, "EMAIL_TIMEOUT": 10}
+    url = config.email_url
+    parts = urlsplit(url or "console:")
+    if parts.scheme == "console":
+        return email | {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    if parts.scheme == "file" and parts.path:
+        return email | {
+            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_FILE_PATH": unquote(parts.path),
+        }
+    if parts.scheme not in {"smtp", "smtp+tls", "smtps"} or not parts.hostname:
+        raise ImproperlyConfigured(
+            f"PLUGHOST_EMAIL_URL={url!r}: use smtp://[user[:password]@]host[:port] "
+            "(or smtp+tls://, smtps://), file:///folder or console:."
+        )
+    try:
+        port = parts.port
+    except ValueError as error:
+        raise ImproperlyConfigured(f"PLUGHOST_EMAIL_URL has a bad port: {error}") from error
+    return email | {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parts.hostname,
+        "EMAIL_PORT": port or (465 if parts.scheme == "smtps" else 25),
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_TLS": parts.scheme == "smtp+tls",
+        "EMAIL_USE_SSL": parts.scheme == "smtps",
+    }
 
 
 def _split(value: str, separator: str) -> tuple[str, ...]:
@@ -118,6 +206,7 @@ def build_database(config: Config) -> dict[str, Any]:
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(config.sqlite_path),
+            "CONN_MAX_AGE": CONNECTION_MAX_AGE_SECONDS,
             # Several gunicorn workers share the file: wait for locks, take the
             # write lock at BEGIN (no upgrade deadlocks), let readers run during writes.
             "OPTIONS": {
@@ -151,6 +240,7 @@ def parse_postgres_url(url: str) -> dict[str, Any]:
         "PASSWORD": unquote(parts.password or ""),
         "HOST": parts.hostname,
         "PORT": str(port or 5432),
+        "CONN_MAX_AGE": CONNECTION_MAX_AGE_SECONDS,
         "CONN_HEALTH_CHECKS": True,
         "TEST": {"NAME": f"test_{name}"},
     }

@@ -13,6 +13,8 @@ urlpatterns = [
     path("api/", include("plughost.api.urls")),
     # Plugin URLs (`/plugin/<key>/...`), resolved per request against the current registry.
     path("", include("plughost.api.plugin_urls")),
+    # Plugins' own static files (`/static/plugins/<key>/...`), before the generic route.
+    path("", include("plughost.api.plugin_static")),
     # The Swagger UI's own files, from drf_spectacular_sidecar; gunicorn has no
     # static file server and these are few and small.
     re_path(r"^static/(?P<path>.*)$", serve, {"insecure": True}),

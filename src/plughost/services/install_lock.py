@@ -1,15 +1,24 @@
-"""One install or uninstall at a time across every process and node: a database lock."""
+"""One install or uninstall at a time across every process and node: a database lease.
+
+The lock is one row (:class:`~plughost.db.models.InstallLock`). Taking it is a single
+conditional ``UPDATE`` (free, or its lease expired), which every database serialises, so
+exactly one caller wins; the others get :class:`InstallBusyError` (a 409) at once, or wait
+up to ``wait_seconds`` (start-up installs). The lease outlives the longest install, so
+only a holder that died loses it; release is keyed by the holder's id, so a holder whose
+lease was taken over can never free its successor's lock.
+"""
 
 from __future__ import annotations
 
 import os
 import socket
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -17,18 +26,36 @@ from plughost.core.errors import InstallBusyError
 from plughost.db.models import InstallLock
 
 LOCK_ID = 1
+POLL_SECONDS = 0.5
 
 
 @contextmanager
-def install_lock(operation: str, *, lease_seconds: float) -> Iterator[str]:
-    """Hold the install lock for ``operation``; raise InstallBusyError when another holds it.
-
-    The lease outlives the install's own timeout, so only a dead holder's lock expires.
-    """
+def install_lock(
+    operation: str, *, lease_seconds: float, wait_seconds: float = 0.0
+) -> Iterator[str]:
+    """Hold the install lock for ``operation``; raise InstallBusyError when another holds it."""
     holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    deadline = time.monotonic() + wait_seconds
+    while not _take(holder, operation, lease_seconds):
+        if time.monotonic() >= deadline:
+            busy = InstallLock.objects.filter(pk=LOCK_ID).values_list("operation", flat=True)
+            raise InstallBusyError(
+                f"Another plugin install or uninstall is running ({busy.first() or 'unknown'}); "
+                "try again when it has finished."
+            )
+        time.sleep(POLL_SECONDS)
+    try:
+        yield holder
+    finally:
+        InstallLock.objects.filter(pk=LOCK_ID, holder=holder).update(
+            holder="", operation="", expires=None
+        )
+
+
+def _take(holder: str, operation: str, lease_seconds: float) -> bool:
     now = timezone.now()
+    _ensure_row()
     with transaction.atomic():
-        InstallLock.objects.get_or_create(pk=LOCK_ID)
         taken = (
             InstallLock.objects.filter(pk=LOCK_ID)
             .filter(Q(holder="") | Q(expires__lt=now))
@@ -38,15 +65,24 @@ def install_lock(operation: str, *, lease_seconds: float) -> Iterator[str]:
                 expires=now + timedelta(seconds=lease_seconds),
             )
         )
-    if not taken:
-        busy = InstallLock.objects.filter(pk=LOCK_ID).values_list("operation", flat=True).first()
-        raise InstallBusyError(
-            f"Another install or uninstall is running ({busy or 'unknown'}); "
-            "try again when it has finished"
-        )
+    return bool(taken)
+
+
+def _ensure_row() -> None:
+    """Create the lock row once; two processes racing to create it both go on."""
+    if InstallLock.objects.filter(pk=LOCK_ID).exists():
+        return
     try:
-        yield holder
-    finally:
-        InstallLock.objects.filter(pk=LOCK_ID, holder=holder).update(
-            holder="", operation="", expires=None
-        )
+        with transaction.atomic():
+            InstallLock.objects.get_or_create(pk=LOCK_ID)
+    except IntegrityError:
+        pass  # another process created it between our check and our insert
+
+
+def is_locked() -> bool:
+    """Return whether a live holder has the lock now."""
+    return (
+        InstallLock.objects.filter(pk=LOCK_ID, expires__gte=timezone.now())
+        .exclude(holder="")
+        .exists()
+    )

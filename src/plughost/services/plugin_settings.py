@@ -11,9 +11,12 @@ from plughost.core.definition import PluginDefinition
 from plughost.core.errors import InvalidSettingValueError, PluginNotFoundError, UnknownSettingError
 from plughost.core.registry import Registry
 from plughost.core.settings import SettingSpec, SettingType
-from plughost.db.models import PluginConfig, PluginSetting
+from plughost.db.models import AuditAction, PluginConfig, PluginSetting
 from plughost.runtime import holder
+from plughost.services.audit import Actor, audited
+from plughost.services.events import PLUGIN_SETTING_SAVED, trigger_event
 from plughost.services.state import Change, bump_version
+from plughost.services.validation import field_deltas, validate_instance
 
 
 @dataclass(frozen=True)
@@ -74,9 +77,29 @@ def read_typed_value(registry: Registry, key: str, setting: str) -> object:
 
 
 def update_setting(
-    key: str, setting: str, raw: object, *, registry: Registry | None = None
+    key: str,
+    setting: str,
+    raw: object,
+    *,
+    registry: Registry | None = None,
+    actor: Actor | None = None,
 ) -> SettingView:
-    """Validate ``raw`` and store it; raise InvalidSettingValueError naming the setting."""
+    """Validate ``raw`` and store it; raise InvalidSettingValueError naming the setting.
+
+    A change with an ``actor`` (an API request) is written to the audit log.
+    """
+    with audited(AuditAction.SETTING, f"{key}:{setting.upper()}", actor) as note:
+        view = _update_setting(key, setting, raw, registry=registry)
+        trigger_event(PLUGIN_SETTING_SAVED, plugin=key, setting=view.row.key)
+        note.message = (
+            "value set (protected)" if view.row.protected else f"value set to {view.row.value!r}"
+        )
+        return view
+
+
+def _update_setting(
+    key: str, setting: str, raw: object, *, registry: Registry | None
+) -> SettingView:
     view = get_setting(registry or holder.current(), key, setting)
     spec = view.spec
     assert spec is not None
@@ -85,8 +108,16 @@ def update_setting(
         _check_model_reference(spec, stored)
     with transaction.atomic():
         row = PluginSetting.objects.select_for_update().filter(pk=view.row.pk).first() or view.row
+        previous = row.value
         row.value = stored
         row.protected = spec.protected
+        row.plugin = view.row.plugin
+        validate_instance(
+            registry or holder.current(),
+            row,
+            field_deltas({"value": (previous, stored)}),
+            field="value",
+        )
         row.save(update_fields=["value", "protected"] if row.pk else None)
         versions = bump_version(Change.SETTINGS)
     holder.clear_settings(versions.settings_version)

@@ -9,9 +9,13 @@ from django.db import transaction
 
 from plughost.core.errors import IllegalStateChangeError, PluginNotFoundError
 from plughost.core.registry import Registry
-from plughost.db.models import PluginConfig
+from plughost.db.models import AuditAction, PluginConfig
+from plughost.services import plugin_apps
+from plughost.services.audit import Actor, audited
+from plughost.services.events import PLUGIN_ACTIVATED, PLUGIN_DEACTIVATED, trigger_event
 from plughost.services.registry import Discovery, current_registry, rebuild
 from plughost.services.state import Change, bump_version
+from plughost.services.validation import field_deltas, validate_instance
 
 
 class MetadataWrite(enum.Enum):
@@ -29,8 +33,19 @@ def get_config(key: str) -> PluginConfig:
     return config
 
 
-def activate(key: str) -> PluginConfig:
+def activate(key: str, *, actor: Actor | None = None) -> PluginConfig:
     """Store ``key`` as active and rebuild the registry; refuse an incompatible plugin."""
+    with audited(AuditAction.ACTIVATE, key, actor):
+        return _activate(key)
+
+
+def deactivate(key: str, *, actor: Actor | None = None) -> PluginConfig:
+    """Store ``key`` as inactive and rebuild; a mandatory plugin cannot be deactivated."""
+    with audited(AuditAction.DEACTIVATE, key, actor):
+        return _deactivate(key)
+
+
+def _activate(key: str) -> PluginConfig:
     registry = current_registry()
     config = get_config(key)
     definition = registry.find_definition(key)
@@ -44,11 +59,13 @@ def activate(key: str) -> PluginConfig:
             f"Plugin '{key}' is not compatible with this host and cannot be activated. {reason}",
             key=key,
         )
+    if plugin_apps.is_app_plugin(definition) and not config.active:
+        # Its app and tables exist before any process loads it (False: at the next restart).
+        plugin_apps.prepare_app(definition)
     return _store_active(config, active=True)
 
 
-def deactivate(key: str) -> PluginConfig:
-    """Store ``key`` as inactive and rebuild; a mandatory plugin cannot be deactivated."""
+def _deactivate(key: str) -> PluginConfig:
     registry = current_registry()
     config = get_config(key)
     definition = registry.find_definition(key)
@@ -70,6 +87,7 @@ def _store_active(config: PluginConfig, *, active: bool) -> PluginConfig:
             bump_version(Change.STATE)
     config.active = active
     rebuild(Discovery.REUSE)
+    trigger_event(PLUGIN_ACTIVATED if active else PLUGIN_DEACTIVATED, key=config.key)
     return config
 
 
@@ -110,6 +128,12 @@ def write_metadata(key: str, data: Mapping[str, object], how: MetadataWrite) -> 
         current = config.metadata if isinstance(config.metadata, dict) else {}
         result = {**current, **data} if how is MetadataWrite.MERGE else dict(data)
         config.metadata = result
+        validate_instance(
+            current_registry(),
+            config,
+            field_deltas({"metadata": (current, result)}),
+            field="metadata",
+        )
         config.save(update_fields=["metadata"])
     return result
 

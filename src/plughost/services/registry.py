@@ -17,8 +17,11 @@ from plughost.core.discovery import DiscoveryResult
 from plughost.core.registry import Registry, build_registry
 from plughost.db.models import PluginConfig, PluginSetting
 from plughost.runtime import Snapshot, holder
+from plughost.services import plugin_apps
+from plughost.services.events import PLUGINS_LOADED, trigger_event
 from plughost.services.host import host
-from plughost.services.sources import discover_all
+from plughost.services.registry_hooks import after_rebuild
+from plughost.services.sources import discover_all, plugin_code_runner
 from plughost.services.state import Change, bump_version, read_versions
 
 logger = logging.getLogger(__name__)
@@ -71,7 +74,9 @@ def ensure_current() -> Registry:
 def reload_registry(discovery: Discovery) -> Registry:
     """Rebuild here and tell every other process to rebuild (the API's ``reload/``)."""
     bump_version(Change.PACKAGES if discovery is Discovery.RECOLLECT else Change.STATE)
-    return rebuild(discovery)
+    registry = rebuild(discovery)
+    trigger_event(PLUGINS_LOADED)
+    return registry
 
 
 def rebuild(discovery: Discovery) -> Registry:
@@ -86,6 +91,7 @@ def rebuild(discovery: Discovery) -> Registry:
             logger.exception("rebuilding the registry failed; the previous snapshot stays")
             return previous.registry
         holder.swap(snapshot)
+        after_rebuild(previous.registry, snapshot.registry)
         for error in snapshot.registry.errors:
             logger.warning(
                 "plugin %s failed at %s: %s", error.name, error.stage.value, error.message
@@ -95,19 +101,24 @@ def rebuild(discovery: Discovery) -> Registry:
 
 def _build_snapshot(discovery: Discovery, previous: Snapshot) -> Snapshot:
     stored = read_versions()
+    runner = plugin_code_runner()
     found = previous.discovery
     if discovery is Discovery.RECOLLECT or found is None:
-        found = discover_all()
+        found = discover_all(runner)
     definitions = define_plugins(found.candidates, host_version=str(settings.PLUGHOST_HOST_VERSION))
     if discovery is Discovery.RECOLLECT or previous.discovery is None:
         sync_configs(definitions)
     active_keys = set(PluginConfig.objects.filter(active=True).values_list("key", flat=True))
+    # AppMixin plugins' Django apps join this process first; one that cannot is not loaded.
+    app_errors = plugin_apps.ensure_apps(definitions, active_keys)
+    active_keys -= {error.name for error in app_errors}
     registry = build_registry(
         definitions,
         active_keys=active_keys,
         host=host,
         version=stored.version,
-        extra_errors=found.errors,
+        extra_errors=[*found.errors, *app_errors],
+        runner=runner,
     )
     return Snapshot(registry, found, stored.version, stored.collect_version)
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from plughost.core.bounded import BoundedRunner
 from plughost.core.definition import Origin
 from plughost.core.discovery import (
     DiscoveryResult,
@@ -13,6 +14,7 @@ from plughost.core.discovery import (
     discover_folder,
     discover_package,
 )
+from plughost.services.install_target import ensure_importable
 
 BUILTIN_PACKAGE = "plughost.plugins.builtin"
 SAMPLE_PACKAGE = "plughost.plugins.samples"
@@ -28,12 +30,21 @@ def plugin_folders() -> list[Path]:
     return unique
 
 
-def discover_all() -> DiscoveryResult:
-    """Discover in priority order: builtin, samples, folders, packages (first key wins)."""
-    result = discover_package(BUILTIN_PACKAGE, Origin.BUILTIN)
+def plugin_code_runner() -> BoundedRunner | None:
+    """Return the runner that bounds plugin imports and ``ready()`` calls."""
+    return BoundedRunner(float(settings.PLUGHOST_PLUGIN_LOAD_TIMEOUT))
+
+
+def discover_all(runner: BoundedRunner | None = None) -> DiscoveryResult:
+    """Discover in priority order: builtin, samples, folders, modules, packages (first wins)."""
+    result = discover_package(BUILTIN_PACKAGE, Origin.BUILTIN, runner=runner)
     if settings.PLUGHOST_SAMPLE_PLUGINS:
-        result.extend(discover_package(SAMPLE_PACKAGE, Origin.SAMPLE))
+        result.extend(discover_package(SAMPLE_PACKAGE, Origin.SAMPLE, runner=runner))
     for folder in plugin_folders():
-        result.extend(discover_folder(folder))
-    result.extend(discover_entry_points())
+        result.extend(discover_folder(folder, runner=runner))
+    # Importable modules named by the Django setting (plughost.testing's in-process host).
+    for module in getattr(settings, "PLUGHOST_PLUGIN_MODULES", ()):
+        result.extend(discover_package(module, Origin.PACKAGE, runner=runner))
+    ensure_importable()  # packages of another install environment (PLUGHOST_INSTALL_PYTHON)
+    result.extend(discover_entry_points(runner=runner))
     return result

@@ -20,8 +20,10 @@ from django.db import close_old_connections, connection
 
 from plughost.runtime import holder
 from plughost.services import nodes
+from plughost.services.notifications import notify_node_out_of_sync
+from plughost.services.reconcile import reconcile_node
 from plughost.services.registry import current_registry, ensure_current
-from plughost.services.state import CHANNEL
+from plughost.services.state import CHANNEL, read_versions
 
 logger = logging.getLogger(__name__)
 
@@ -57,13 +59,24 @@ def _run() -> None:
         _poll_loop(POLL_SECONDS)
 
 
-def _tick(state: dict[str, float]) -> None:
-    """Catch up with the stored versions; send a heartbeat when one is due."""
+def _tick(state: dict[str, float | int]) -> None:
+    """Reconcile packages when the installed set changed; catch up; send a heartbeat."""
     try:
+        if "heartbeat" not in state:  # be listed before a long first reconcile
+            nodes.report(holder.snapshot.version)
+            state["heartbeat"] = time.monotonic()
+        outcome = None
+        collect_version = read_versions().collect_version
+        if state.get("reconciled") != collect_version:
+            outcome = reconcile_node()  # also at start: a node started after an install
+            state["reconciled"] = collect_version
+            if not outcome.ok:
+                logger.warning("this node is out of step: %s", outcome.message)
+                notify_node_out_of_sync(nodes.node_id(), outcome.message)
         ensure_current()
         now = time.monotonic()
-        if now - state.get("heartbeat", 0.0) >= HEARTBEAT_SECONDS:
-            nodes.report(holder.snapshot.version)
+        if outcome is not None or now - state.get("heartbeat", 0.0) >= HEARTBEAT_SECONDS:
+            nodes.report(holder.snapshot.version, reconcile=outcome)
             state["heartbeat"] = now
     except Exception:
         logger.exception("checking the registry version failed; will retry")
@@ -72,7 +85,7 @@ def _tick(state: dict[str, float]) -> None:
 
 
 def _poll_loop(interval: float) -> None:
-    state: dict[str, float] = {}
+    state: dict[str, float | int] = {}
     while True:
         _tick(state)
         time.sleep(interval)
@@ -80,7 +93,7 @@ def _poll_loop(interval: float) -> None:
 
 def _listen_loop() -> None:
     """Wait for NOTIFY on a connection of its own; poll while it cannot connect."""
-    state: dict[str, float] = {}
+    state: dict[str, float | int] = {}
     params = settings.DATABASES["default"]
     while True:
         try:

@@ -74,13 +74,37 @@ def serve(plugin: UrlsMixin, url: str, username: str = "testuser") -> Any:
 def test_builtin_plugins_are_discovered_as_mandatory() -> None:
     definitions = shipped("plughost.plugins.builtin", Origin.BUILTIN)
     assert definitions.errors == ()
-    assert set(definitions.by_key) == {"plughost", "plughostinfo"}
+    assert set(definitions.by_key) == {
+        "inventreecorenotificationsplugin",
+        "plughost",
+        "plughostinfo",
+    }
     for definition in definitions.by_key.values():
         assert definition.is_builtin
         assert definition.is_mandatory
         assert not definition.is_sample
-        assert definition.meta.author == "Plughost contributors"
-        assert definition.meta.version == plughost.__version__
+    for key in ("plughost", "plughostinfo"):
+        assert definitions.by_key[key].meta.author == "Plughost contributors"
+        assert definitions.by_key[key].meta.version == plughost.__version__
+
+
+def test_core_notifications_plugin_is_inventrees() -> None:
+    definition = shipped("plughost.plugins.builtin", Origin.BUILTIN).by_key[
+        "inventreecorenotificationsplugin"
+    ]
+    assert definition.name == "InvenTreeCoreNotificationsPlugin"
+    assert (definition.meta.author, definition.meta.version) == ("InvenTree contributors", "1.0.0")
+    assert [key for key, _ in definition.mixins] == ["base", "settings", "settingscontent"]
+    specs = definition.settings
+    assert list(specs) == [
+        "ENABLE_NOTIFICATION_EMAILS",
+        "ENABLE_NOTIFICATION_SLACK",
+        "NOTIFICATION_SLACK_URL",
+    ]
+    assert specs["ENABLE_NOTIFICATION_EMAILS"].default_value() == "False"
+    assert specs["ENABLE_NOTIFICATION_SLACK"].default_value() == "False"
+    assert specs["NOTIFICATION_SLACK_URL"].protected
+    assert specs["NOTIFICATION_SLACK_URL"].default_value() == ""
 
 
 def test_host_plugin_declares_the_host_switches() -> None:
@@ -88,13 +112,16 @@ def test_host_plugin_declares_the_host_switches() -> None:
     assert definition.name == "Plughost"
     assert definition.meta.human_name == "Plughost host settings"
     assert [key for key, _ in definition.mixins] == ["base", "settings"]
-    assert list(definition.settings) == HOST_SWITCHES
-    for spec in definition.settings.values():
+    assert list(definition.settings) == [*HOST_SWITCHES, "CURRENCY_UPDATE_PLUGIN"]
+    for key in HOST_SWITCHES:
+        spec = definition.settings[key]
         assert spec.type is SettingType.BOOLEAN
         assert spec.default_value() == "True"
         assert spec.name
         assert spec.description
     assert "/plugin/<key>/" in definition.settings["ENABLE_PLUGINS_URL"].description
+    currency = definition.settings["CURRENCY_UPDATE_PLUGIN"]
+    assert (currency.type, currency.default_value()) == (SettingType.STRING, "")
 
 
 def test_host_switches_are_read_through_the_registry() -> None:
@@ -129,12 +156,6 @@ def test_info_plugin_serves_health() -> None:
 # Samples ------------------------------------------------------------------------------------
 def test_samples_are_discovered_with_inventree_keys() -> None:
     definitions = shipped("plughost.plugins.samples", Origin.SAMPLE)
-    assert set(definitions.by_key) == {
-        "sample",
-        "sampleversion",
-        "nointegrationplugin",
-        "wrongintegrationplugin",
-    }
     for definition in definitions.by_key.values():
         assert definition.is_sample
         assert not definition.is_builtin
@@ -143,6 +164,12 @@ def test_samples_are_discovered_with_inventree_keys() -> None:
         "sampleversion": ["base"],
         "nointegrationplugin": ["base"],
         "wrongintegrationplugin": ["base", "urls"],
+        "schedule": ["base", "settings", "schedule"],
+        "sampleevent": ["base", "events"],
+        "filteredsampleevent": ["base", "events"],
+        "simpleaction": ["base", "action"],
+        "sample-api-caller": ["base", "settings", "api_call"],
+        "samplecurrencyexchange": ["base", "currencyexchange"],
     }
 
 
@@ -157,6 +184,7 @@ def test_sampleversion_is_recorded_as_incompatible() -> None:
 def test_samples_load_only_when_active() -> None:
     registry, _ = shipped_registry(active=["sample", "wrongintegrationplugin"])
     assert sorted(registry.instances) == [
+        "inventreecorenotificationsplugin",
         "plughost",
         "plughostinfo",
         "sample",

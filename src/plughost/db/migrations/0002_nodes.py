@@ -4,35 +4,47 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('plugin', '0001_initial'),
+        ("plugin", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='registrystate',
-            name='settings_version',
-            field=models.BigIntegerField(default=0, help_text='Incremented when a plugin setting changes (clears setting caches)'),
+            model_name="registrystate",
+            name="settings_version",
+            field=models.BigIntegerField(
+                default=0,
+                help_text="Incremented when a plugin setting changes (clears setting caches)",
+            ),
         ),
         migrations.CreateModel(
-            name='NodeProcess',
+            name="NodeProcess",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('node', models.CharField(help_text="The node's id (one per data dir)", max_length=100)),
-                ('pid', models.IntegerField()),
-                ('hostname', models.CharField(blank=True, default='', max_length=255)),
-                ('registry_version', models.BigIntegerField(default=-1)),
-                ('packages', models.JSONField(blank=True, default=dict)),
-                ('reconcile_result', models.CharField(blank=True, default='', max_length=2000)),
-                ('reconcile_ok', models.BooleanField(null=True)),
-                ('reconciled', models.DateTimeField(blank=True, null=True)),
-                ('started', models.DateTimeField(auto_now_add=True)),
-                ('heartbeat', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "node",
+                    models.CharField(help_text="The node's id (one per data dir)", max_length=100),
+                ),
+                ("pid", models.IntegerField()),
+                ("hostname", models.CharField(blank=True, default="", max_length=255)),
+                ("registry_version", models.BigIntegerField(default=-1)),
+                ("packages", models.JSONField(blank=True, default=dict)),
+                ("reconcile_result", models.CharField(blank=True, default="", max_length=2000)),
+                ("reconcile_ok", models.BooleanField(null=True)),
+                ("reconciled", models.DateTimeField(blank=True, null=True)),
+                ("started", models.DateTimeField(auto_now_add=True)),
+                ("heartbeat", models.DateTimeField()),
             ],
             options={
-                'ordering': ['node', 'pid'],
-                'constraints': [models.UniqueConstraint(fields=('node', 'pid'), name='unique_node_process')],
+                "ordering": ["node", "pid"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("node", "pid"), name="unique_node_process")
+                ],
             },
         ),
     ]

@@ -11,6 +11,7 @@ ENABLE_PLUGINS_EVENTS = "ENABLE_PLUGINS_EVENTS"
 ENABLE_PLUGINS_SCHEDULE = "ENABLE_PLUGINS_SCHEDULE"
 ENABLE_PLUGINS_ACTIONS = "ENABLE_PLUGINS_ACTIONS"
 ENABLE_PLUGINS_NAVIGATION = "ENABLE_PLUGINS_NAVIGATION"
+CURRENCY_UPDATE_PLUGIN = "CURRENCY_UPDATE_PLUGIN"
 
 
 class PlughostPlugin(SettingsMixin, InvenTreePlugin):
@@ -58,6 +59,13 @@ class PlughostPlugin(SettingsMixin, InvenTreePlugin):
             "description": "List the navigation links of active plugins",
             "validator": bool,
             "default": True,
+        },
+        # InvenTree's global setting of the same name.
+        CURRENCY_UPDATE_PLUGIN: {
+            "name": "Currency update plugin",
+            "description": "Key of the currency exchange plugin that gives exchange rates "
+            "(empty: the first active one)",
+            "default": "",
         },
     }
 

@@ -1,0 +1,233 @@
+"""The machine's description and the Markdown tables printed at the end of a run."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _memory_mib() -> int | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) // 1024
+    except OSError:
+        return None
+    return None
+
+
+def _version(name: str) -> str | None:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
+
+
+def machine() -> dict[str, Any]:
+    """Describe the machine and the software stack."""
+    return {
+        "cpu_count": os.cpu_count(),
+        "cpu_model": _cpu_model(),
+        "memory_mib": _memory_mib(),
+        "platform": platform.platform(),
+        "python": sys.version.split()[0],
+        "django": _version("Django"),
+        "djangorestframework": _version("djangorestframework"),
+        "gunicorn": _version("gunicorn"),
+        "orjson": _version("orjson"),
+        "psycopg": _version("psycopg"),
+    }
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.2f}" if value < 100 else f"{value:.0f}"
+
+
+def _config_name(entry: dict[str, Any]) -> str:
+    return f"{entry['database']}, {entry['workers']}w"
+
+
+def endpoint_table(endpoints: list[dict[str, Any]]) -> list[str]:
+    """Rows: endpoints. Columns: per configuration, median ms and the ratio to the floor."""
+    measured = [entry for entry in endpoints if "cases" in entry]
+    if not measured:
+        return []
+    head = "| endpoint | kind | target |" + "".join(
+        f" {_config_name(e)}: median ms (x floor) | p99 ms | req/s |" for e in measured
+    )
+    lines = [head, "|---|---|---|" + "---:|---:|---:|" * len(measured)]
+    for index, first in enumerate(measured[0]["cases"]):
+        target = first.get("target_ratio")
+        cells = [first["name"], first["kind"], f"≤ {target}x" if target else "floor"]
+        for entry in measured:
+            row = entry["cases"][index]
+            mark = "" if row.get("target_met", True) else " over"
+            cells.append(f"{_fmt(row['median_ms'])} ({row['ratio_to_floor']:.2f}x{mark})")
+            cells.append(_fmt(row["p99_ms"]))
+            cells.append(f"{row['rps']:.0f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    rss = ["peak RSS per worker (MiB)", "", ""]
+    for entry in measured:
+        rss += [str(entry["peak_rss"]["max_mib"]), "", ""]
+    lines.append("| " + " | ".join(rss) + " |")
+    return lines
+
+
+def baseline_table(endpoints: list[dict[str, Any]]) -> list[str]:
+    """Rows: endpoints. Columns: per configuration, before and after (median ms, x floor)."""
+    measured = [entry for entry in endpoints if "baseline" in entry]
+    if not measured:
+        return []
+    head = "| endpoint |" + "".join(
+        f" {_config_name(e)} before | after | change |" for e in measured
+    )
+    lines = [head, "|---|" + "---:|---:|---:|" * len(measured)]
+    for first in measured[0]["cases"]:
+        cells = [first["name"]]
+        for entry in measured:
+            after = next(r for r in entry["cases"] if r["name"] == first["name"])
+            before = next(
+                (r for r in entry["baseline"]["cases"] if r["name"] == first["name"]), None
+            )
+            if before is None:
+                cells += ["-", f"{_fmt(after['median_ms'])} ({after['ratio_to_floor']:.2f}x)", ""]
+                continue
+            cells.append(f"{_fmt(before['median_ms'])} ({before['ratio_to_floor']:.2f}x)")
+            cells.append(f"{_fmt(after['median_ms'])} ({after['ratio_to_floor']:.2f}x)")
+            cells.append(f"{after['median_ms'] / before['median_ms']:.2f}x")
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def scale_table(scale: dict[str, Any]) -> list[str]:
+    """Rows: cases. Columns: median ms at each size, and the growth end to end."""
+    sizes = scale.get("sizes") or []
+    if not sizes:
+        return []
+    head = "| median ms | " + " | ".join(f"{e['plugins']} plugins" for e in sizes)
+    lines = [head + " | growth | exponent |", "|---|" + "---:|" * (len(sizes) + 2)]
+    growth = scale.get("growth", {})
+    for index, first in enumerate(sizes[0]["cases"]):
+        cells = [first["name"]]
+        cells += [_fmt(entry["cases"][index]["median_ms"]) for entry in sizes]
+        figures = growth.get(first["name"], {})
+        cells.append(f"{figures['growth_smallest_to_largest']:.2f}x" if figures else "")
+        cells.append(f"{figures['scaling_exponent']:.2f}" if figures else "")
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append(
+        "| peak RSS of the worker (MiB) | "
+        + " | ".join(str(e["peak_rss"]["max_mib"]) for e in sizes)
+        + " | | |"
+    )
+    lines.append(
+        "| start-up to first 200 on /api/ (s) | "
+        + " | ".join(f"{e['startup_s']:.2f}" for e in sizes)
+        + " | | |"
+    )
+    lines.append(
+        "| first registry build (s) | "
+        + " | ".join(f"{e['first_registry_build_s']:.2f}" for e in sizes)
+        + " | | |"
+    )
+    return lines
+
+
+def _endpoint_sections(results: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    table = endpoint_table(results.get("endpoints", []))
+    if table:
+        out += [
+            "",
+            "### Endpoints (ratio = median / floor median; 'over' = above the target)",
+            "",
+            *table,
+        ]
+    before_after = baseline_table(results.get("endpoints", []))
+    if before_after:
+        source = results["plan"].get("baseline_ref")
+        out += [
+            "",
+            f"### Before ({source}) and after: median ms (x this version's floor)",
+            "",
+            *before_after,
+        ]
+    for entry in results.get("endpoints", []):
+        if "not_measured" in entry:
+            out.append(f"\n{entry['database']}: not measured ({entry['not_measured']}).")
+    return out
+
+
+def _scale_section(scale: dict[str, Any]) -> list[str]:
+    out = [
+        "",
+        f"### Scale ({scale['database']}, 1 worker; generated plugins, most inactive)",
+        "",
+        *scale_table(scale),
+        "",
+    ]
+    for name, target in scale.get("targets", {}).items():
+        state = "met" if target["met"] else "NOT met"
+        out.append(f"- {name}: {target['value']} (target {target['target']}): {state}")
+    return out
+
+
+def _startup_section(startup: list[dict[str, Any]]) -> list[str]:
+    out = ["", "### Start-up (process start -> first 200 on /api/)", ""]
+    out += [
+        "| plugins | first start s | restart s | first registry build s |",
+        "|---:|---:|---:|---:|",
+    ]
+    for entry in startup:
+        restart = entry["restart_s_median"]
+        out.append(
+            f"| {entry['plugins']} | {entry['first_start_s']:.2f} | "
+            f"{'' if restart is None else f'{restart:.2f}'} | "
+            f"{entry['first_registry_build_s_median']:.3f} |"
+        )
+    return out
+
+
+def _install_section(install: dict[str, Any]) -> list[str]:
+    out = ["", "### Install (POST /api/plugins/install/, fixture wheel, loopback index)", ""]
+    for tool, figures in install.items():
+        if "seconds" in figures:
+            out.append(f"- {tool}: {figures['seconds']:.2f} s")
+        else:
+            out.append(f"- {tool}: {figures['not_measured']}")
+    return out
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """Return every table of a run as Markdown."""
+    info = results["machine"]
+    out = [
+        f"Machine: {info['cpu_count']} x {info['cpu_model']}, {info['memory_mib']} MiB, "
+        f"Python {info['python']}, Django {info['django']}, DRF {info['djangorestframework']}, "
+        f"gunicorn {info['gunicorn']} (gthread). Command: `{results['command']}`"
+        + (" (quick)" if results["quick"] else "")
+    ]
+    out += _endpoint_sections(results)
+    if results.get("scale"):
+        out += _scale_section(results["scale"])
+    if results.get("startup"):
+        out += _startup_section(results["startup"])
+    if results.get("install"):
+        out += _install_section(results["install"])
+    propagation = results.get("propagation")
+    if propagation:
+        out += ["", f"### Propagation: {propagation['not_measured']}"]
+    return "\n".join(out)

@@ -1,0 +1,553 @@
+"""What the benchmark measures: endpoints vs the floor, scale, start-up, install, propagation."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from benchmarks.dataset import plugin_key, write_plugins
+from benchmarks.driver import BenchmarkError, Case, Driver, Samples, clients
+from benchmarks.servers import Server, ServerSpec, database_for, request, run_server
+from benchmarks.stats import growth, median, ratio, scaling_exponent
+
+FLOOR = Case("floor", "GET", "/api/bench/floor/")
+READ_TARGET = 1.5
+WRITE_TARGET = 3.0
+PAGE_GROWTH_TARGET = 1.3
+RELOAD_1000_TARGET_S = 1.0
+ENDPOINT_PLUGINS = 24  # + 6 builtin and sample plugins: 30, so ?limit=10&offset=20 is a full page
+TOGGLED = plugin_key(1)
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much to measure. ``quick()`` is the smoke version."""
+
+    databases: tuple[str, ...] = ("sqlite", "postgresql")
+    workers: tuple[int, ...] = (1, 2)
+    rounds: int = 3
+    count: int = 100  # requests per case, per connection, per round
+    warmup: int = 20
+    reload_count: int = 10
+    sizes: tuple[int, ...] = (10, 100, 1000, 10000)
+    scale_database: str = "sqlite"
+    scale_count: int = 100
+    startup_sizes: tuple[int, ...] = (10, 1000)
+    startup_restarts: int = 2
+    sections: tuple[str, ...] = ("endpoints", "scale", "startup", "install")
+    baseline_ref: str | None = None  # a git ref measured beside this version (endpoints)
+
+    @classmethod
+    def quick(cls) -> Plan:
+        """Return a plan that runs in well under a minute."""
+        return cls(
+            databases=("sqlite",),
+            workers=(1,),
+            rounds=1,
+            count=20,
+            warmup=3,
+            reload_count=2,
+            sizes=(10, 100),
+            scale_count=20,
+            startup_sizes=(10,),
+            startup_restarts=1,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the plan for the results file."""
+        return asdict(self)
+
+
+def endpoint_cases() -> list[Case]:
+    """Return every endpoint of the suite, the floor first."""
+    sample = "/api/plugins/sample"
+    return [
+        FLOOR,
+        Case("api root (GET /api/)", "GET", "/api/"),
+        Case("plugin list", "GET", "/api/plugins/"),
+        Case("plugin list ?mixin=settings", "GET", "/api/plugins/?mixin=settings"),
+        Case("plugin list ?search=sample", "GET", "/api/plugins/?search=sample"),
+        Case("plugin list ?limit=10&offset=20", "GET", "/api/plugins/?limit=10&offset=20"),
+        Case("plugin detail", "GET", f"{sample}/"),
+        Case("plugin settings list", "GET", f"{sample}/settings/"),
+        Case("setting GET", "GET", f"{sample}/settings/NUMERICAL_SETTING/"),
+        Case(
+            "setting PATCH",
+            "PATCH",
+            f"{sample}/settings/NUMERICAL_SETTING/",
+            bodies=({"value": "124"}, {"value": "123"}),
+            kind="write",
+        ),
+        Case("all settings list", "GET", "/api/plugins/settings/"),
+        Case("metadata GET", "GET", f"{sample}/metadata/"),
+        Case(
+            "metadata PATCH",
+            "PATCH",
+            f"{sample}/metadata/",
+            bodies=({"metadata": {"bench": 1}}, {"metadata": {"bench": 2}}),
+            kind="write",
+        ),
+        Case(
+            "activate toggle",
+            "PATCH",
+            f"/api/plugins/{TOGGLED}/activate/",
+            bodies=({"active": True}, {"active": False}),
+            kind="write",
+        ),
+        Case("status", "GET", "/api/plugins/status/"),
+        Case(
+            "reload",
+            "POST",
+            "/api/plugins/reload/",
+            bodies=({},),
+            expect=(201,),
+            kind="write",
+            heavy=True,
+        ),
+        Case(
+            "reload (collect_plugins)",
+            "POST",
+            "/api/plugins/reload/",
+            bodies=({"collect_plugins": True},),
+            expect=(201,),
+            kind="write",
+            heavy=True,
+        ),
+    ]
+
+
+def scale_cases() -> list[Case]:
+    """Return the list endpoints and reloads measured at every size, the floor first."""
+    return [
+        FLOOR,
+        Case("list page ?limit=10", "GET", "/api/plugins/?limit=10"),
+        Case("list page ?limit=10&offset=20", "GET", "/api/plugins/?limit=10&offset=20"),
+        Case("list page ?mixin=settings&limit=10", "GET", "/api/plugins/?mixin=settings&limit=10"),
+        Case("list page ?search=sample&limit=10", "GET", "/api/plugins/?search=sample&limit=10"),
+        Case("all settings page ?limit=10", "GET", "/api/plugins/settings/?limit=10"),
+        Case("plugin list (every plugin)", "GET", "/api/plugins/", heavy=True),
+        Case(
+            "reload",
+            "POST",
+            "/api/plugins/reload/",
+            bodies=({},),
+            expect=(201,),
+            kind="write",
+            heavy=True,
+        ),
+        Case(
+            "reload (collect_plugins)",
+            "POST",
+            "/api/plugins/reload/",
+            bodies=({"collect_plugins": True},),
+            expect=(201,),
+            kind="write",
+            heavy=True,
+        ),
+    ]
+
+
+Counts = Callable[[Case, int], tuple[int, int]]
+"""``(case, round number) -> (warm-up, count)``."""
+
+
+def endpoint_counts(plan: Plan) -> Counts:
+    """Return the requests per round of the endpoint suite (reloads are slower: fewer)."""
+
+    def counts(case: Case, number: int) -> tuple[int, int]:
+        count = plan.reload_count if case.heavy else plan.count
+        return (plan.warmup if number == 0 else min(plan.warmup, count)), count
+
+    return counts
+
+
+def scale_counts(plan: Plan, size: int) -> Counts:
+    """Return the requests per round at ``size`` plugins: the heavy cases get fewer."""
+
+    def counts(case: Case, number: int) -> tuple[int, int]:
+        if not case.heavy:
+            return (plan.warmup if number == 0 else min(plan.warmup, plan.scale_count)), (
+                plan.scale_count
+            )
+        base = plan.reload_count if case.kind == "write" else plan.scale_count
+        return 1, max(2, min(base, base * 100 // size))
+
+    return counts
+
+
+def _measure(
+    drivers: Mapping[str, tuple[Driver, Sequence[Case]]], plan: Plan, counts: Counts, log: Log
+) -> dict[str, dict[str, Samples]]:
+    """Run every case ``plan.rounds`` times on every server, interleaved.
+
+    Round after round, case after case, server after server: drift over time hits every
+    case and every server alike.
+    """
+    samples = {
+        label: {case.name: Samples() for case in cases} for label, (_, cases) in drivers.items()
+    }
+    names = list(dict.fromkeys(case.name for _, cases in drivers.values() for case in cases))
+    for number in range(plan.rounds):
+        for name in names:
+            for label, (driver, cases) in drivers.items():
+                case = next((c for c in cases if c.name == name), None)
+                if case is None:
+                    continue
+                warmup, count = counts(case, number)
+                latencies, elapsed = driver.run(case, warmup=warmup, count=count)
+                samples[label][case.name].add(latencies, elapsed)
+        log(f"    round {number + 1}/{plan.rounds} done")
+    return samples
+
+
+def _case_rows(
+    cases: Sequence[Case],
+    samples: dict[str, Samples],
+    *,
+    targets: bool,
+    floor_samples: Samples | None = None,
+) -> list[dict[str, Any]]:
+    floor = (floor_samples or samples[FLOOR.name]).summary()
+    rows = []
+    for case in cases:
+        summary = samples[case.name].summary()
+        row: dict[str, Any] = {
+            "name": case.name,
+            "method": case.method,
+            "path": case.path,
+            "kind": case.kind,
+            **summary.as_dict(),
+            "ratio_to_floor": round(ratio(summary.median_ms, floor.median_ms), 3),
+        }
+        if targets and case is not FLOOR:
+            target = READ_TARGET if case.kind == "read" else WRITE_TARGET
+            row["target_ratio"] = target
+            row["target_met"] = row["ratio_to_floor"] <= target
+        rows.append(row)
+    return rows
+
+
+def _activate(server: Server, keys: Sequence[str]) -> None:
+    # The first plugin request builds the registry and stores the configs of new plugins.
+    status, body = request(server.port, "GET", "/api/plugins/?limit=1", token=server.token)
+    if status != 200:
+        raise BenchmarkError(f"first plugin list: {status} {body}")
+    for key in keys:
+        status, body = request(
+            server.port,
+            "PATCH",
+            f"/api/plugins/{key}/activate/",
+            body={"active": True},
+            token=server.token,
+        )
+        if status != 200:
+            raise BenchmarkError(f"activating {key}: {status} {body}")
+
+
+def _peak_rss(server: Server) -> dict[str, Any]:
+    peaks = server.peak_rss_kib()
+    return {
+        "workers": {str(pid): kib for pid, kib in peaks.items()},
+        "max_mib": round(max(peaks.values(), default=0) / 1024, 1),
+    }
+
+
+def run_endpoints(
+    plan: Plan, root: Path, log: Log, *, postgres: bool, baseline_src: Path | None = None
+) -> list[dict[str, Any]]:
+    """Measure every endpoint on each database and worker count, as ratios to the floor.
+
+    With ``baseline_src`` (the ``src`` folder of another version), a server of that version
+    runs beside each one of this version and both are measured in the same rounds. Its ratios
+    are to this version's floor when it has no floor endpoint of its own.
+    """
+    folder = root / "endpoint-plugins"
+    write_plugins(folder, ENDPOINT_PLUGINS)
+    results = []
+    for database in plan.databases:
+        if database == "postgresql" and not postgres:
+            results.append({"database": database, "not_measured": "PostgreSQL unreachable"})
+            continue
+        for workers in plan.workers:
+            log(f"  endpoints: {database}, {workers} worker(s)")
+            results.append(
+                _endpoints_once(
+                    plan,
+                    root,
+                    log,
+                    database=database,
+                    workers=workers,
+                    folder=folder,
+                    baseline_src=baseline_src,
+                )
+            )
+    return results
+
+
+def _endpoints_once(
+    plan: Plan,
+    root: Path,
+    log: Log,
+    *,
+    database: str,
+    workers: int,
+    folder: Path,
+    baseline_src: Path | None,
+) -> dict[str, Any]:
+    spec = ServerSpec(database=database, workers=workers, plugin_dirs=(folder,))
+    name = f"endpoints-{database}-{workers}"
+    cases = endpoint_cases()
+    with ExitStack() as stack:
+        url = stack.enter_context(database_for(database))
+        server = stack.enter_context(run_server(root / name / "data", spec, database_url=url))
+        _activate(server, ["sample"])
+        drivers = {
+            "current": (stack.enter_context(clients(server.port, server.token, workers)), cases)
+        }
+        baseline: Server | None = None
+        baseline_cases: list[Case] = []
+        if baseline_src is not None:
+            base_spec = replace(spec, pythonpath=baseline_src)
+            base_url = stack.enter_context(database_for(database, suffix="_baseline"))
+            baseline = stack.enter_context(
+                run_server(root / f"{name}-baseline" / "data", base_spec, database_url=base_url)
+            )
+            _activate(baseline, ["sample"])
+            status, _ = request(baseline.port, "GET", FLOOR.path, token=baseline.token)
+            baseline_cases = [c for c in cases if c is not FLOOR or status == 200]
+            driver = stack.enter_context(clients(baseline.port, baseline.token, workers))
+            drivers["baseline"] = (driver, baseline_cases)
+        samples = _measure(drivers, plan, endpoint_counts(plan), log)
+        entry: dict[str, Any] = {
+            "database": database,
+            "workers": workers,
+            "connections": workers,
+            "startup_s": round(server.started_s, 3),
+            "cases": _case_rows(cases, samples["current"], targets=True),
+            "peak_rss": _peak_rss(server),
+        }
+        if baseline is not None:
+            own_floor = FLOOR in baseline_cases
+            entry["baseline"] = {
+                "source": str(baseline_src),
+                "floor": "its own" if own_floor else "this version's (it has none)",
+                "cases": _case_rows(
+                    baseline_cases,
+                    samples["baseline"],
+                    targets=True,
+                    floor_samples=None if own_floor else samples["current"][FLOOR.name],
+                ),
+                "peak_rss": _peak_rss(baseline),
+            }
+    return entry
+
+
+def run_scale(plan: Plan, root: Path, log: Log) -> dict[str, Any]:
+    """Measure the list endpoints and reloads with more and more plugin configs."""
+    sizes = []
+    cases = scale_cases()
+    for size in plan.sizes:
+        log(f"  scale: {size} plugins")
+        folder = root / f"scale-{size}" / "plugins"
+        keys = write_plugins(folder, size)
+        active = keys[: max(1, min(10, size // 10))]
+        spec = ServerSpec(database=plan.scale_database, workers=1, plugin_dirs=(folder,))
+        data_dir = root / f"scale-{size}" / "data"
+        with (
+            database_for(plan.scale_database) as url,
+            run_server(data_dir, spec, database_url=url) as server,
+        ):
+            began = time.monotonic()
+            status, body = request(server.port, "GET", "/api/plugins/?limit=1", token=server.token)
+            if status != 200:
+                raise BenchmarkError(f"first list: {status} {body}")
+            first_build_s = time.monotonic() - began
+            _activate(server, active)
+            with clients(server.port, server.token, 1) as driver:
+                samples = _measure(
+                    {"current": (driver, cases)}, plan, scale_counts(plan, size), log
+                )["current"]
+            sizes.append(
+                {
+                    "plugins": size,
+                    "total_configs": size + 6,
+                    "active_generated": len(active),
+                    "startup_s": round(server.started_s, 3),
+                    "first_registry_build_s": round(first_build_s, 3),
+                    "cases": _case_rows(cases, samples, targets=False),
+                    "peak_rss": _peak_rss(server),
+                }
+            )
+    return {"database": plan.scale_database, "workers": 1, "sizes": sizes, **_growth(sizes)}
+
+
+def _growth(sizes: list[dict[str, Any]]) -> dict[str, Any]:
+    if len(sizes) < 2:
+        return {}
+    names = [row["name"] for row in sizes[0]["cases"]]
+    table: dict[str, Any] = {}
+    for name in names:
+        by_size = {
+            entry["plugins"]: next(r["median_ms"] for r in entry["cases"] if r["name"] == name)
+            for entry in sizes
+        }
+        table[name] = {
+            "growth_smallest_to_largest": round(growth(by_size), 3),
+            "scaling_exponent": round(scaling_exponent(by_size), 3),
+        }
+    targets: dict[str, Any] = {}
+    smallest, largest = sizes[0]["plugins"], sizes[-1]["plugins"]
+    for name in names:
+        if name.startswith("list page"):
+            value = table[name]["growth_smallest_to_largest"]
+            targets[f"{name}: {largest} vs {smallest} plugins"] = {
+                "value": value,
+                "target": PAGE_GROWTH_TARGET,
+                "met": value <= PAGE_GROWTH_TARGET,
+            }
+    for entry in sizes:
+        if entry["plugins"] == 1000:
+            for row in entry["cases"]:
+                if row["name"].startswith("reload"):
+                    seconds = round(row["median_ms"] / 1000, 3)
+                    targets[f"{row['name']} with 1000 plugins (s)"] = {
+                        "value": seconds,
+                        "target": RELOAD_1000_TARGET_S,
+                        "met": seconds < RELOAD_1000_TARGET_S,
+                    }
+    return {"growth": table, "targets": targets}
+
+
+def run_startup(plan: Plan, root: Path, log: Log) -> list[dict[str, Any]]:
+    """Time process start -> first 200 on ``/api/``, then the first registry build."""
+    results = []
+    for size in plan.startup_sizes:
+        log(f"  start-up: {size} plugins")
+        folder = root / f"startup-{size}" / "plugins"
+        write_plugins(folder, size)
+        spec = ServerSpec(workers=1, plugin_dirs=(folder,))
+        data_dir = root / f"startup-{size}" / "data"
+        starts: list[float] = []
+        builds: list[float] = []
+        token = ""
+        for _ in range(plan.startup_restarts + 1):
+            with run_server(data_dir, spec) as server:
+                starts.append(server.started_s)
+                token = token or server.token
+                began = time.monotonic()
+                status, body = request(server.port, "GET", "/api/plugins/?limit=1", token=token)
+                if status != 200:
+                    raise BenchmarkError(f"first list: {status} {body}")
+                builds.append(time.monotonic() - began)
+        results.append(
+            {
+                "plugins": size,
+                "database": "sqlite",
+                "first_start_s": round(starts[0], 3),
+                "restart_s_median": round(median(starts[1:]), 3) if starts[1:] else None,
+                "restarts": [round(value, 3) for value in starts[1:]],
+                "first_registry_build_s_median": round(median(builds), 3),
+                "note": "first start includes creating the database (migrate); a restart does "
+                "not. The registry is built on the first authenticated plugin request.",
+            }
+        )
+    return results
+
+
+def _throwaway_python(path: Path) -> Path:
+    """Make a venv whose own site-packages takes installs and that sees this environment's.
+
+    The server runs from it, so installing a plugin changes the throwaway environment, never
+    the one the benchmark runs in.
+    """
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(path)], check=True, capture_output=True
+    )
+    site = Path(sysconfig.get_path("purelib", vars={"base": str(path), "platbase": str(path)}))
+    ours = sysconfig.get_path("purelib")
+    (site / "zz_benchmark_parent.pth").write_text(f"import site; site.addsitedir({ours!r})\n")
+    return path / "bin" / "python"
+
+
+def _find_uv() -> str | None:
+    beside = Path(sys.executable).parent / "uv"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    return shutil.which("uv")
+
+
+def _path_without_uv() -> str:
+    return os.pathsep.join(
+        part
+        for part in os.environ.get("PATH", "").split(os.pathsep)
+        if part and not (Path(part) / "uv").exists()
+    )
+
+
+def run_install(plan: Plan, root: Path, log: Log) -> dict[str, Any]:
+    """Time ``POST /api/plugins/install/`` of a small fixture wheel from a loopback index."""
+    del plan
+    try:
+        from tests.fixtures.builder import FixtureBuilder  # noqa: PLC0415 - repo-only helpers
+        from tests.fixtures.index_server import PackageIndex  # noqa: PLC0415
+    except ImportError as exc:
+        reason = f"not measured: the fixture helpers cannot be imported ({exc})"
+        return {"pip": {"not_measured": reason}, "uv": {"not_measured": reason}}
+    packages = root / "install-index"
+    FixtureBuilder(packages).build("good", "1.0.0")
+    uv = _find_uv()
+    results: dict[str, Any] = {}
+    with PackageIndex(packages) as index:
+        for tool in ("pip", "uv"):
+            if tool == "uv" and uv is None:
+                results[tool] = {"not_measured": "no uv executable beside Python or on PATH"}
+                continue
+            log(f"  install with {tool}")
+            results[tool] = _install_once(root / f"install-{tool}", tool, uv, index.url)
+    return results
+
+
+def _install_once(folder: Path, tool: str, uv: str | None, index_url: str) -> dict[str, Any]:
+    python = _throwaway_python(folder / "venv")
+    env = {"PATH": _path_without_uv()}
+    if tool == "uv":
+        assert uv is not None
+        (python.parent / "uv").symlink_to(uv)
+    spec = ServerSpec(workers=1, python=str(python), env=env)
+    with run_server(folder / "data", spec) as server:
+        began = time.monotonic()
+        status, body = request(
+            server.port,
+            "POST",
+            "/api/plugins/install/",
+            body={"packagename": "plughost-fixture-good", "url": index_url, "confirm": True},
+            token=server.token,
+        )
+        seconds = time.monotonic() - began
+    if status != 201:
+        detail = str(body)[:300]
+        return {"not_measured": f"the install endpoint answered {status}: {detail}"}
+    return {"seconds": round(seconds, 3), "package": "plughost-fixture-good 1.0.0 (wheel)"}
+
+
+PROPAGATION_TODO = {
+    "not_measured": "pending issue 4",
+    "todo": "Issue 4 (several workers and nodes sharing one database) fills this slot with the "
+    "latency from a change in one process to its effect in another. No numbers until then.",
+}
+
+
+def make_root() -> tempfile.TemporaryDirectory[str]:
+    """Return the scratch folder of one run (data dirs, plugin folders, logs)."""
+    return tempfile.TemporaryDirectory(prefix="plughost-bench-")

@@ -1,0 +1,102 @@
+"""The audit log: every install, uninstall, activation and setting change, and its result.
+
+A use case that is audited runs inside :func:`audited`, outermost, so that the entry of a
+failed operation is written *after* the operation's own transaction has rolled back (and is
+not rolled back with it). Changes made without an :class:`Actor` (plugin code changing its
+own settings, internal calls) are not audited: the log records what administrators did.
+Every text is masked (:func:`plughost.installer.mask_secrets`) before it is stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from plughost.core.errors import InstallError, PluginError
+from plughost.db.models import AuditAction, AuditEntry, AuditResult
+from plughost.installer.secrets import mask_secrets
+
+MAX_OUTPUT_LINES = 20
+"""Lines of pip output kept with a failed install's message (the end, where pip explains)."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asked for a change, and from which address."""
+
+    username: str
+    address: str = ""
+
+
+SYSTEM = Actor(username="(system)")
+"""The actor of changes the server makes by itself (start-up installs)."""
+
+
+@dataclass
+class AuditNote:
+    """What the audited block reports on success (and a more precise target, once known)."""
+
+    message: str = ""
+    target: str | None = None
+
+
+def record(
+    action: AuditAction, target: str, actor: Actor, *, ok: bool, message: str = ""
+) -> AuditEntry:
+    """Write one audit entry (masked), outside of any operation's transaction."""
+    return AuditEntry.objects.create(
+        created=timezone.now(),
+        user=actor.username[:150],
+        address=actor.address[:100],
+        action=action,
+        target=mask_secrets(target)[:500],
+        result=AuditResult.OK if ok else AuditResult.FAILED,
+        message=mask_secrets(message),
+    )
+
+
+@contextmanager
+def audited(action: AuditAction, target: str, actor: Actor | None) -> Iterator[AuditNote]:
+    """Run a use case and record its outcome; nothing is recorded without an actor.
+
+    Use it outermost in the use case, so a failure's entry survives the rollback.
+    """
+    note = AuditNote()
+    try:
+        yield note
+    except PluginError as exc:
+        if actor is not None:
+            record(action, note.target or target, actor, ok=False, message=describe_error(exc))
+        raise
+    except Exception as exc:
+        if actor is not None:
+            message = f"{type(exc).__name__}: {exc}"
+            record(action, note.target or target, actor, ok=False, message=message)
+        raise
+    if actor is not None:
+        record(action, note.target or target, actor, ok=True, message=note.message)
+
+
+def describe_error(exc: PluginError) -> str:
+    """The error's message, with the end of pip's output for install errors."""
+    if isinstance(exc, InstallError) and exc.output:
+        return "\n".join([exc.message, *exc.output[-MAX_OUTPUT_LINES:]])
+    return exc.message
+
+
+def entries(
+    *, action: str | None = None, result: str | None = None, user: str | None = None
+) -> QuerySet[AuditEntry]:
+    """Return the audit entries, newest first, optionally filtered."""
+    queryset = AuditEntry.objects.order_by("-created", "-id")
+    if action:
+        queryset = queryset.filter(action=action)
+    if result:
+        queryset = queryset.filter(result=result)
+    if user:
+        queryset = queryset.filter(user=user)
+    return queryset

@@ -1,0 +1,118 @@
+"""Bring this node's installed plugin packages in line with the desired set.
+
+Another node installed or uninstalled a plugin package: the shared database says so (the
+desired set and ``collect_version``), and each node installs what it lacks and removes what
+it once had from the set but the set no longer lists. Packages installed on the node by
+other means (``pip install`` by hand) are never removed: only the ones this node adopted
+from the desired set, recorded in ``<data dir>/reconciled.json``.
+
+One process per node reconciles at a time (a file lock in the data dir); the others wait
+for it, so every process of the node rediscovers after the packages are in place.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+
+from plughost.core.errors import PluginError
+from plughost.installer import operations
+from plughost.installer.environment import take_snapshot
+from plughost.services import desired, installs
+from plughost.services.install_target import forget_modules, make_runner, top_level_modules
+from plughost.services.nodes import ReconcileOutcome
+from plughost.services.registry import Discovery, rebuild
+
+logger = logging.getLogger(__name__)
+
+ADOPTED_FILE = "reconciled.json"
+LOCK_FILE = "reconcile.lock"
+
+
+@contextmanager
+def node_lock() -> Iterator[None]:
+    """Hold this node's reconcile lock (blocking: the other processes of the node wait)."""
+    path = Path(settings.PLUGHOST_DATA_DIR) / LOCK_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def read_adopted() -> set[str]:
+    """Return the packages this node installed or kept because the desired set listed them."""
+    path = Path(settings.PLUGHOST_DATA_DIR) / ADOPTED_FILE
+    try:
+        names = json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return set()
+    return {str(name) for name in names} if isinstance(names, list) else set()
+
+
+def write_adopted(names: set[str]) -> None:
+    """Record the adopted packages (atomically)."""
+    path = Path(settings.PLUGHOST_DATA_DIR) / ADOPTED_FILE
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(sorted(names)), encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def reconcile_node() -> ReconcileOutcome:
+    """Install what the desired set lists and this node lacks; remove what it dropped.
+
+    Never raises for a package problem: the outcome says what failed, and the node keeps
+    serving with the packages it has.
+    """
+    if settings.PLUGHOST_PLUGIN_NOINSTALL:
+        return ReconcileOutcome(True, "installs are disabled on this node; not reconciled")
+    with node_lock():
+        try:
+            return _reconcile()
+        except PluginError as exc:
+            logger.exception("reconciling plugin packages failed: %s", exc.message)
+            return ReconcileOutcome(False, exc.message)
+
+
+def _reconcile() -> ReconcileOutcome:
+    wanted = {package.name for package in desired.list_packages()}
+    if not wanted and not read_adopted():
+        return ReconcileOutcome(True, "in step with the desired set (no packages)")
+    runner = make_runner()
+    before = take_snapshot(runner)
+    problems: list[str] = []
+    removed: list[str] = []
+    dropped = sorted(read_adopted() - wanted)
+    modules = top_level_modules(dropped)  # read before their files are gone
+    for name in dropped:
+        if before.version_of(name) is None:
+            continue
+        try:
+            operations.uninstall(name, runner=runner)
+            removed.append(name)
+        except PluginError as exc:
+            problems.append(f"removing {name}: {exc.message}")
+    results = installs.install_missing_packages()
+    problems += [f"{result.package}: {result.message}" for result in results if not result.ok]
+    after = take_snapshot(runner)
+    write_adopted({name for name in wanted if after.version_of(name) is not None})
+    if set(after.versions.items()) != set(before.versions.items()):
+        forget_modules(modules | top_level_modules(wanted))
+        rebuild(Discovery.RECOLLECT)
+    missing = sorted(name for name in wanted if after.version_of(name) is None)
+    if problems or missing:
+        detail = "; ".join(problems) or f"still missing: {', '.join(missing)}"
+        return ReconcileOutcome(False, f"out of step with the desired set: {detail}")
+    summary = f"in step with the desired set ({len(wanted)} packages)"
+    if removed:
+        summary += f"; removed {', '.join(removed)}"
+    return ReconcileOutcome(True, summary)

@@ -1,0 +1,48 @@
+"""The benchmark harness runs end to end in quick mode (figures are not checked: no timing)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.e2e.servers import use_postgres
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_quick_benchmark_writes_every_section(tmp_path: Path) -> None:
+    output = tmp_path / "results.json"
+    database = "postgresql" if use_postgres() else "sqlite"
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks",
+        "--quick",
+        "--sections=endpoints,scale",
+        f"--databases={database}",
+        "--sizes=3,6",
+        "--count=5",
+        f"--output={output}",
+    ]
+
+    done = subprocess.run(
+        command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=240, check=False
+    )
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads(output.read_text())
+    assert results["quick"] is True
+    assert results["machine"]["cpu_count"] >= 1
+    [endpoints] = results["endpoints"]
+    assert endpoints["database"] == database
+    names = [case["name"] for case in endpoints["cases"]]
+    assert names[0] == "floor"
+    assert {"plugin list", "setting PATCH", "activate toggle", "reload"} <= set(names)
+    assert all(case["count"] >= 1 and case["ratio_to_floor"] > 0 for case in endpoints["cases"])
+    assert endpoints["peak_rss"]["max_mib"] > 0
+    assert [entry["plugins"] for entry in results["scale"]["sizes"]] == [3, 6]
+    assert "list page ?limit=10" in results["scale"]["growth"]
+    assert results["propagation"]["not_measured"] == "pending issue 4"
+    assert "| floor |" in done.stdout

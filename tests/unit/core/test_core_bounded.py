@@ -1,0 +1,113 @@
+"""Plugin code runs within a time limit; a hang is reported, never waited for."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from plughost.core.bounded import BoundedRunner, run
+from plughost.core.definition import Candidate, Origin, Stage, define_plugins
+from plughost.core.discovery import discover_folder
+from plughost.core.errors import PluginTimeoutError
+from plughost.core.plugin import InvenTreePlugin
+from plughost.core.registry import build_registry
+
+RELEASE = threading.Event()
+
+
+def test_a_call_that_finishes_returns_its_value() -> None:
+    assert BoundedRunner(1.0).call(lambda: 42, what="answer") == 42
+
+
+def test_a_call_that_raises_reraises_in_the_caller() -> None:
+    def fail() -> None:
+        raise KeyError("nope")
+
+    with pytest.raises(KeyError, match="nope"):
+        BoundedRunner(1.0).call(fail, what="failure")
+
+
+def test_a_call_that_hangs_times_out_and_the_runner_goes_on() -> None:
+    runner = BoundedRunner(0.2)
+    started = time.monotonic()
+
+    with pytest.raises(PluginTimeoutError, match=r"did not finish within 0\.2 s") as caught:
+        runner.call(RELEASE.wait, what="hang", key="stuck")
+
+    assert time.monotonic() - started < 2
+    assert caught.value.key == "stuck"
+    assert runner.call(lambda: "next", what="after") == "next"
+    RELEASE.set()
+
+
+@pytest.mark.parametrize("runner", [None, BoundedRunner(1.0)], ids=["direct", "bounded"])
+def test_sys_exit_in_plugin_code_becomes_an_error(runner: BoundedRunner | None) -> None:
+    def leave() -> None:
+        raise SystemExit(3)
+
+    with pytest.raises(RuntimeError, match=r"sys.exit\(3\)"):
+        run(runner, leave, what="exit")
+
+
+def test_a_plugin_file_that_hangs_at_import_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "hangs.py").write_text("import time\ntime.sleep(30)\n", encoding="utf-8")
+    (tmp_path / "fine.py").write_text(
+        "from plughost import InvenTreePlugin\n\nclass Fine(InvenTreePlugin):\n    NAME = 'Fine'\n",
+        encoding="utf-8",
+    )
+
+    found = discover_folder(tmp_path, runner=BoundedRunner(0.3))
+
+    assert [c.cls.NAME for c in found.candidates] == ["Fine"]
+    assert [(e.stage, e.name) for e in found.errors] == [(Stage.DISCOVERY, "hangs")]
+    assert "did not finish within 0.3 s" in found.errors[0].message
+
+
+class _Host:
+    host_version = "0.16.0"
+
+    def is_active(self, key: str) -> bool:
+        return True
+
+    def get_setting(self, key: str, setting: str) -> object:
+        return None
+
+    def set_setting(self, key: str, setting: str, value: object) -> None:
+        return None
+
+    def get_config(self, key: str) -> object:
+        return None
+
+
+class SlowReady(InvenTreePlugin):
+    NAME = "SlowReady"
+
+    def ready(self) -> None:
+        threading.Event().wait(30)  # never set: hangs until the limit gives up on it
+
+
+class Quick(InvenTreePlugin):
+    NAME = "Quick"
+
+
+def test_a_plugin_whose_ready_hangs_is_reported_and_the_others_load() -> None:
+    definitions = define_plugins(
+        [
+            Candidate(cls=SlowReady, origin=Origin.FOLDER, package_path="slow.py"),
+            Candidate(cls=Quick, origin=Origin.FOLDER, package_path="quick.py"),
+        ],
+        host_version="0.16.0",
+    )
+    registry = build_registry(
+        definitions,
+        active_keys={"slowready", "quick"},
+        host=_Host(),
+        runner=BoundedRunner(0.3),
+    )
+
+    assert registry.is_loaded("quick")
+    assert not registry.is_loaded("slowready")
+    assert [(e.stage, e.name) for e in registry.errors] == [(Stage.READY, "slowready")]
