@@ -109,12 +109,30 @@ def test_a_failing_method_does_not_stop_the_other_and_hides_the_url(
 
 
 def test_notification_plugins_receive_the_notice(worker_registry: Registry) -> None:
+    """NotificationMixin plugins get InvenTree's send_notification(target, category, users,
+    context), so published InvenTree notification plugins work unchanged."""
     plugins.activate("notifyfixture")
+    User.objects.create_user("boss", is_staff=True)
+    User.objects.create_user("nobody")
 
-    assert deliver_notification("notifyfixture", "Hello", "World", {"n": 1}) == "sent"
+    sent = deliver_notification(
+        "notifyfixture", "Hello", "World", {"n": 1, "category": "plughost.install_failed"}
+    )
 
+    assert sent == "sent"
     metadata = PluginConfig.objects.get(key="notifyfixture").metadata
-    assert metadata["events"] == [{"event": "Hello", "data": {"message": "World", "n": 1}}]
+    assert metadata["events"] == [
+        {
+            "event": "Hello",
+            "data": {
+                "n": 1,
+                "name": "Hello",
+                "message": "World",
+                "category": "plughost.install_failed",
+                "users": ["boss"],
+            },
+        }
+    ]
 
 
 def test_a_notice_is_sent_once_a_day(worker_registry: Registry) -> None:

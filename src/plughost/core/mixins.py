@@ -474,14 +474,21 @@ class LocateMixin(InvenTreePlugin):
 
 
 class NotificationMixin(InvenTreePlugin):
-    """Receives the host's notifications."""
+    """Receives the host's notifications, with InvenTree's ``send_notification`` signature.
+
+    ``target`` is the object the notification is about (None for the host's own notices),
+    ``category`` a dotted name such as ``plughost.install_failed``, ``users`` the staff
+    users to tell, and ``context`` holds at least ``name`` (the subject) and ``message``.
+    """
 
     MIXIN_KEY = "notification"
     MIXIN_NAME = "Notification"
 
-    def send_notification(self, subject: str, message: str, **context: object) -> bool:
+    def send_notification(
+        self, target: object, category: str, users: Sequence[object], context: Mapping[str, object]
+    ) -> bool:
         """Deliver one notification; return whether it was sent. Override."""
-        del subject, message, context
+        del target, category, users, context
         return False
 
 

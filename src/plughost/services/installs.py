@@ -56,7 +56,7 @@ from plughost.core.mixins import AppMixin
 from plughost.core.registry import build_registry
 from plughost.db.models import AuditAction, InstallFailure, PluginConfig, PluginSetting
 from plughost.installer import operations
-from plughost.installer.environment import take_snapshot
+from plughost.installer.environment import Snapshot, take_snapshot
 from plughost.installer.operations import DryRunReport, InstallResult
 from plughost.installer.requests import InstallTarget, parse_install_request
 from plughost.installer.runner import Runner
@@ -553,15 +553,33 @@ def install_missing_packages() -> list[StartupInstall]:
         with install_lock(
             "start-up install", lease_seconds=lease_seconds(), wait_seconds=STARTUP_WAIT_SECONDS
         ):
-            installed = take_snapshot(runner)
-            results = [
-                _install_missing(package, installed.version_of(package.name), runner)
-                for package in packages
-            ]
+            results = install_missing(packages, take_snapshot(runner), runner)
     except PluginError as exc:
         logger.exception("start-up install of plugin packages skipped: %s", exc.message)
         return [StartupInstall(package.name, False, exc.message) for package in packages]
     return results
+
+
+def lacking(
+    packages: list[desired.DesiredPackage], installed: Snapshot
+) -> list[desired.DesiredPackage]:
+    """Return the packages of the desired set that ``installed`` lacks or has at another version."""
+    found = []
+    for package in packages:
+        version = installed.version_of(package.name)
+        if version is None or (package.version and version != package.version):
+            found.append(package)
+    return found
+
+
+def install_missing(
+    packages: list[desired.DesiredPackage], installed: Snapshot, runner: Runner
+) -> list[StartupInstall]:
+    """Install each package that ``installed`` lacks; the caller holds the right lock."""
+    return [
+        _install_missing(package, installed.version_of(package.name), runner)
+        for package in packages
+    ]
 
 
 def _install_missing(

@@ -34,6 +34,8 @@ FORGET_AFTER = timedelta(days=30)
 MAX_SUBJECT_LENGTH = 200
 
 Notifier = NotificationMixin | InvenTreeCoreNotificationsPlugin
+#: The ``category`` NotificationMixin plugins get unless a notice names its own.
+DEFAULT_CATEGORY = "plughost.notice"
 NOTIFIED_STAGES = frozenset({Stage.DISCOVERY, Stage.INIT, Stage.READY})
 
 
@@ -108,7 +110,12 @@ def notify_new_errors(previous: Registry, current: Registry) -> int:
         fingerprint = f"registry-error|{error.stage.value}|{error.name}|{error.message}"
         try:
             if notify_once(
-                fingerprint, subject, message, plugin=error.name, stage=error.stage.value
+                fingerprint,
+                subject,
+                message,
+                plugin=error.name,
+                stage=error.stage.value,
+                category="plughost.plugin_load_failed",
             ):
                 sent += 1
         except DatabaseError:
@@ -125,6 +132,7 @@ def notify_install_succeeded(package: str, version: str | None, plugins: list[st
         package=package,
         version=version,
         plugins=plugins,
+        category="plughost.install_succeeded",
     )
 
 
@@ -134,6 +142,7 @@ def notify_install_failed(target: str, reason: str) -> list[str]:
         f"Plugin install of {target} failed",
         f"Installing {target} failed:\n{reason}",
         target=target,
+        category="plughost.install_failed",
     )
 
 
@@ -144,4 +153,5 @@ def notify_node_out_of_sync(node: str, problem: str) -> bool:
         f"Node {node} is out of sync",
         f"The plugin packages of node {node} differ from the desired set: {problem}",
         node=node,
+        category="plughost.node_out_of_sync",
     )

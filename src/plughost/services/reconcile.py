@@ -84,7 +84,8 @@ def reconcile_node() -> ReconcileOutcome:
 
 
 def _reconcile() -> ReconcileOutcome:
-    wanted = {package.name for package in desired.list_packages()}
+    packages = desired.list_packages()
+    wanted = {package.name for package in packages}
     if not wanted and not read_adopted():
         return ReconcileOutcome(True, "in step with the desired set (no packages)")
     runner = make_runner()
@@ -101,16 +102,21 @@ def _reconcile() -> ReconcileOutcome:
             removed.append(name)
         except PluginError as exc:
             problems.append(f"removing {name}: {exc.message}")
-    results = installs.install_missing_packages()
-    problems += [f"{result.package}: {result.message}" for result in results if not result.ok]
+    # Only this node's environment changes: the node lock is enough, and a node that has
+    # everything never blocks another node's install.
+    desired.sync_plugins_file()  # this node's mirror of the set
+    missing = installs.lacking(packages, before)
+    if missing:
+        results = installs.install_missing(missing, before, runner)
+        problems += [f"{result.package}: {result.message}" for result in results if not result.ok]
     after = take_snapshot(runner)
     write_adopted({name for name in wanted if after.version_of(name) is not None})
     if set(after.versions.items()) != set(before.versions.items()):
         forget_modules(modules | top_level_modules(wanted))
         rebuild(Discovery.RECOLLECT)
-    missing = sorted(name for name in wanted if after.version_of(name) is None)
-    if problems or missing:
-        detail = "; ".join(problems) or f"still missing: {', '.join(missing)}"
+    absent = sorted(name for name in wanted if after.version_of(name) is None)
+    if problems or absent:
+        detail = "; ".join(problems) or f"still missing: {', '.join(absent)}"
         return ReconcileOutcome(False, f"out of step with the desired set: {detail}")
     summary = f"in step with the desired set ({len(wanted)} packages)"
     if removed:

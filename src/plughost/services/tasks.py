@@ -14,6 +14,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils import timezone
 from django_q.exceptions import TimeoutException
 from django_q.signals import pre_execute
@@ -21,9 +23,10 @@ from django_q.signals import pre_execute
 from plughost.core.errors import MixinImplementationError, PluginNotFoundError
 from plughost.core.mixins import EventMixin, ScheduleMixin
 from plughost.core.schedules import TaskSpec, parse_scheduled_tasks
+from plughost.plugins.builtin.core_notifications import InvenTreeCoreNotificationsPlugin
 from plughost.services import events
 from plughost.services.host import host
-from plughost.services.notifications import Notifier
+from plughost.services.notifications import DEFAULT_CATEGORY, Notifier
 from plughost.services.registry import current_registry
 from plughost.services.switches import ENABLE_PLUGINS_EVENTS, ENABLE_PLUGINS_SCHEDULE, is_switch_on
 
@@ -129,11 +132,22 @@ def deliver_notification(key: str, subject: str, message: str, context: dict[str
     if not isinstance(plugin, Notifier):
         return f"skipped: plugin '{key}' is not loaded here"
     try:
-        sent = plugin.send_notification(subject, message, **context)
+        if isinstance(plugin, InvenTreeCoreNotificationsPlugin):
+            sent = plugin.send_notification(subject, message, **context)
+        else:
+            category = str(context.get("category") or DEFAULT_CATEGORY)
+            body = {**context, "name": subject, "message": message}
+            sent = plugin.send_notification(None, category, staff_users(), body)
     except (Exception, TimeoutException):
         logger.exception("plugin %s failed to send notification %r", key, subject)
         raise
     return "sent" if sent else "not sent: no method of this plugin is switched on"
+
+
+def staff_users() -> list[Any]:
+    """Return the active staff users (who a notification plugin should tell)."""
+    users: Any = get_user_model().objects
+    return list(users.filter(Q(is_staff=True) | Q(is_superuser=True), is_active=True))
 
 
 def _not_loaded(key: str, consequence: str) -> str:

@@ -65,6 +65,7 @@ def _tick(state: dict[str, float | int]) -> None:
         if "heartbeat" not in state:  # be listed before a long first reconcile
             nodes.report(holder.snapshot.version)
             state["heartbeat"] = time.monotonic()
+        ensure_current()  # first: what this node has already (e.g. installed here) shows at once
         outcome = None
         collect_version = read_versions().collect_version
         if state.get("reconciled") != collect_version:
@@ -73,7 +74,6 @@ def _tick(state: dict[str, float | int]) -> None:
             if not outcome.ok:
                 logger.warning("this node is out of step: %s", outcome.message)
                 notify_node_out_of_sync(nodes.node_id(), outcome.message)
-        ensure_current()
         now = time.monotonic()
         if outcome is not None or now - state.get("heartbeat", 0.0) >= HEARTBEAT_SECONDS:
             nodes.report(holder.snapshot.version, reconcile=outcome)
