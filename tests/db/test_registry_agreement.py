@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
+from django_q.tasks import async_task
 from pytest_django import Settings
 
 from plughost.db.models import NodeProcess, PluginConfig
@@ -103,3 +104,16 @@ def test_node_id_is_kept_in_the_data_dir(data_dir: Path) -> None:
 
     assert (data_dir / "node_id").read_text(encoding="utf-8") == first
     assert nodes.node_id() == first
+
+
+def test_worker_heartbeat_and_queue_show_in_server_info(settings: Settings) -> None:
+    settings.PLUGHOST_NODE_ID = "node-w"
+    assert nodes.worker_running() is False
+
+    nodes.report(1, role=nodes.Role.WORKER)
+    async_task("math.floor", 1.5)
+
+    assert nodes.worker_running() is True
+    assert nodes.pending_tasks() == 1
+    reports = nodes.node_reports()
+    assert [report["role"] for report in reports] == ["worker"]

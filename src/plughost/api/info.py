@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from plughost.core.registry import Registry
+from plughost.services import nodes
 from plughost.services.registry import current_registry
 
 API_VERSION = 198
@@ -82,8 +83,8 @@ class InfoView(APIView):
                 "version": str(settings.PLUGHOST_HOST_VERSION),
                 "instance": INSTANCE_NAME,
                 "apiVersion": API_VERSION,
-                "worker_running": False,
-                "worker_pending_tasks": 0,
+                "worker_running": nodes.worker_running(),
+                "worker_pending_tasks": nodes.pending_tasks(),
                 "plugins_enabled": True,
                 "plugins_install_disabled": bool(settings.PLUGHOST_PLUGIN_NOINSTALL),
                 "active_plugins": active_plugins(current_registry()) if authenticated else [],

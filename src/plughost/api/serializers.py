@@ -162,6 +162,7 @@ class NodeProcessSerializer(serializers.Serializer[Any]):
 
     node = serializers.CharField()
     pid = serializers.IntegerField()
+    role = serializers.CharField(help_text="'server' (answers HTTP) or 'worker' (runs tasks)")
     hostname = serializers.CharField()
     registry_version = serializers.IntegerField()
     packages = serializers.DictField(child=serializers.CharField())

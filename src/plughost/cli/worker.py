@@ -31,6 +31,7 @@ def run_worker(*, parent_pid: int | None = None) -> None:
     from django_q.cluster import Cluster  # noqa: PLC0415
     from django_q.scheduler import scheduler  # noqa: PLC0415
 
+    from plughost.services import nodes  # noqa: PLC0415
     from plughost.services.registry import current_registry  # noqa: PLC0415
 
     current_registry()  # builds the registry, which syncs the plugin schedules
@@ -39,7 +40,11 @@ def run_worker(*, parent_pid: int | None = None) -> None:
     cluster.start()
     print(f"plughost worker: {settings.Q_CLUSTER['workers']} task processes", flush=True)
     due = 0.0
+    beat = 0.0
     while cluster.sentinel.is_alive():
+        if time.monotonic() >= beat:  # /api/ reports worker_running from this
+            nodes.report(current_registry().version, role=nodes.Role.WORKER)
+            beat = time.monotonic() + nodes.HEARTBEAT_SECONDS
         if parent_pid is not None and os.getppid() != parent_pid:
             print("plughost worker: the server is gone; stopping", flush=True)
             cluster.stop()

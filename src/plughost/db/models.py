@@ -124,6 +124,9 @@ class NodeProcess(models.Model):
 
     node = models.CharField(max_length=100, help_text="The node's id (one per data dir)")
     pid = models.IntegerField()
+    role = models.CharField(
+        max_length=20, default="server", help_text="'server' (gunicorn worker) or 'worker' (tasks)"
+    )
     hostname = models.CharField(max_length=255, blank=True, default="")
     registry_version = models.BigIntegerField(default=-1)
     packages = models.JSONField(default=dict, blank=True)

@@ -6,6 +6,7 @@ is kept in ``<data dir>/node_id``. A process that stops reporting is shown as st
 
 from __future__ import annotations
 
+import enum
 import importlib.metadata
 import os
 import socket
@@ -17,11 +18,13 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
+from django_q.models import OrmQ
 
 from plughost.core.discovery import ENTRY_POINT_GROUP
 from plughost.db.models import NodeProcess
 
 STALE_AFTER = timedelta(seconds=30)
+HEARTBEAT_SECONDS = 5.0
 FORGET_AFTER = timedelta(days=1)
 NODE_ID_FILE = "node_id"
 
@@ -63,10 +66,23 @@ class ReconcileOutcome:
     message: str
 
 
-def report(registry_version: int, *, reconcile: ReconcileOutcome | None = None) -> None:
+class Role(enum.Enum):
+    """What a reporting process does."""
+
+    SERVER = "server"  # answers HTTP (a gunicorn worker)
+    WORKER = "worker"  # runs tasks (``plughost worker``)
+
+
+def report(
+    registry_version: int,
+    *,
+    reconcile: ReconcileOutcome | None = None,
+    role: Role = Role.SERVER,
+) -> None:
     """Record this process's heartbeat and what it has loaded; forget long-dead processes."""
     now = timezone.now()
     values: dict[str, Any] = {
+        "role": role.value,
         "hostname": socket.gethostname(),
         "registry_version": registry_version,
         "packages": plugin_packages(),
@@ -87,6 +103,7 @@ def node_reports() -> list[dict[str, Any]]:
         {
             "node": row.node,
             "pid": row.pid,
+            "role": row.role,
             "hostname": row.hostname,
             "registry_version": row.registry_version,
             "packages": row.packages,
@@ -102,3 +119,14 @@ def node_reports() -> list[dict[str, Any]]:
         }
         for row in NodeProcess.objects.all()
     ]
+
+
+def worker_running() -> bool:
+    """Return whether a task worker reported within the staleness window."""
+    since = timezone.now() - STALE_AFTER
+    return NodeProcess.objects.filter(role=Role.WORKER.value, heartbeat__gte=since).exists()
+
+
+def pending_tasks() -> int:
+    """Return how many tasks wait in the queue (django-q's database broker)."""
+    return int(OrmQ.objects.count())

@@ -29,7 +29,6 @@ logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.25
 FALLBACK_SECONDS = 2.0
-HEARTBEAT_SECONDS = 5.0
 
 _started_in: int | None = None
 _start_lock = threading.Lock()
@@ -75,7 +74,7 @@ def _tick(state: dict[str, float | int]) -> None:
                 logger.warning("this node is out of step: %s", outcome.message)
                 notify_node_out_of_sync(nodes.node_id(), outcome.message)
         now = time.monotonic()
-        if outcome is not None or now - state.get("heartbeat", 0.0) >= HEARTBEAT_SECONDS:
+        if outcome is not None or now - state.get("heartbeat", 0.0) >= nodes.HEARTBEAT_SECONDS:
             nodes.report(holder.snapshot.version, reconcile=outcome)
             state["heartbeat"] = now
     except Exception:
