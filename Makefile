@@ -56,7 +56,7 @@ test-sqlite: venv
 # The database-backed tiers again on PostgreSQL at 127.0.0.1:5432 (user postgres, no password).
 test-postgres: venv
 	@if $(BIN)/python -c '$(PG_PROBE)' 2>/dev/null; then \
-	  PLUGHOST_TEST_POSTGRES=1 $(BIN)/pytest -m "db or api or e2e"; \
+	  PLUGHOST_TEST_POSTGRES=1 $(BIN)/pytest -m "(db or api or e2e) and not soak"; \
 	elif [ "$${PLUGHOST_REQUIRE_POSTGRES:-0}" = 1 ]; then \
 	  echo "FAILED: PostgreSQL at 127.0.0.1:5432 is unreachable and PLUGHOST_REQUIRE_POSTGRES=1." >&2; exit 1; \
 	else \
@@ -64,7 +64,7 @@ test-postgres: venv
 	fi
 
 # Every endpoint against the floor, growth with the number of plugins, start-up, install:
-# writes benchmarks/results/latest.json and prints Markdown tables. A few minutes on 2 cores;
+# writes benchmarks/results/latest.json and prints Markdown tables. About 10 minutes on 2 cores;
 # BENCH_QUICK=1 for a smoke run. Extra options: make bench BENCH_ARGS="--baseline HEAD~1".
 bench: venv
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)

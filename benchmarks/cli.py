@@ -14,13 +14,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from benchmarks import suites
+from benchmarks import propagation, suites
 from benchmarks.driver import REPO_ROOT, BenchmarkError
-from benchmarks.report import machine, markdown
+from benchmarks.report import machine, markdown, source
 from benchmarks.servers import postgres_available
 
 DEFAULT_OUTPUT = REPO_ROOT / "benchmarks" / "results" / "latest.json"
-SECTIONS = ("endpoints", "scale", "startup", "install")
+SECTIONS = ("endpoints", "scale", "startup", "install", "propagation")
 
 
 def _ints(value: str) -> tuple[int, ...]:
@@ -48,14 +48,25 @@ def _words(allowed: Sequence[str]) -> Any:
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the benchmark's argument parser."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="Benchmark real plughost servers: every endpoint against the floor, growth "
+        "with the number of plugins, start-up and install. Writes a JSON file and prints "
+        "Markdown tables.",
+    )
     parser.add_argument(
         "--quick",
         action="store_true",
         default=os.environ.get("BENCH_QUICK", "") not in ("", "0"),
         help="a small smoke run (also BENCH_QUICK=1)",
     )
-    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, metavar="FILE")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=DEFAULT_OUTPUT,
+        metavar="FILE",
+        help="where to write the results (benchmarks/results/latest.json)",
+    )
     parser.add_argument(
         "--sections", type=_words(SECTIONS), metavar="LIST", help=",".join(SECTIONS)
     )
@@ -130,6 +141,7 @@ def run(
         "command": command,
         "quick": quick,
         "machine": machine(),
+        "source": source(REPO_ROOT),
         "plan": plan.as_dict(),
         "client": "one keep-alive http.client connection per worker, each in its own process",
     }
@@ -158,7 +170,12 @@ def run(
             log("install")
             results["install"] = suites.run_install(plan, root, log)
             _save(results, output)
-    results["propagation"] = suites.PROPAGATION_TODO
+        if "propagation" in plan.sections:
+            log("propagation")
+            results["propagation"] = propagation.run_propagation(
+                root, log, changes=plan.propagation_changes, postgres=postgres
+            )
+            _save(results, output)
     results["duration_s"] = round(time.monotonic() - began, 1)
     return results
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
+import subprocess
 import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -35,6 +37,30 @@ def _version(name: str) -> str | None:
         return version(name)
     except PackageNotFoundError:
         return None
+
+
+def source(repo: Path) -> dict[str, Any]:
+    """Describe the code measured: the checkout's commit, and where ``plughost`` is imported from.
+
+    ``PYTHONPATH`` (inherited by the servers) can point at another tree; the import path shows it.
+    """
+    described = subprocess.run(
+        ["git", "describe", "--always", "--dirty"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    imported = subprocess.run(
+        [sys.executable, "-c", "import plughost; print(plughost.__file__)"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return {
+        "commit": described.stdout.strip() or None,
+        "plughost_imported_from": imported.stdout.strip() or None,
+    }
 
 
 def machine() -> dict[str, Any]:
@@ -85,6 +111,60 @@ def endpoint_table(endpoints: list[dict[str, Any]]) -> list[str]:
         rss += [str(entry["peak_rss"]["max_mib"]), "", ""]
     lines.append("| " + " | ".join(rss) + " |")
     return lines
+
+
+def compact_endpoint_table(endpoints: list[dict[str, Any]]) -> list[str]:
+    """Rows: endpoints. Columns: per configuration, ``median ms (x floor)`` only."""
+    measured = [entry for entry in endpoints if "cases" in entry]
+    if not measured:
+        return []
+    head = "| endpoint | target |" + "".join(f" {_config_name(e)} |" for e in measured)
+    lines = [head, "|---|---|" + "---:|" * len(measured)]
+    for index, first in enumerate(measured[0]["cases"]):
+        target = first.get("target_ratio")
+        cells = [first["name"], f"<= {target}x" if target else "floor"]
+        for entry in measured:
+            row = entry["cases"][index]
+            mark = "" if row.get("target_met", True) else " over"
+            cells.append(f"{_fmt(row['median_ms'])} ({row['ratio_to_floor']:.2f}x{mark})")
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append(
+        "| peak RSS per worker, MiB | |"
+        + "".join(f" {entry['peak_rss']['max_mib']} |" for entry in measured)
+    )
+    return lines
+
+
+def readme(results: dict[str, Any]) -> str:
+    """Return the short form the README shows: compact endpoints, scale, start-up, install."""
+    info = results["machine"]
+    out = [
+        f"{info['cpu_count']} x {info['cpu_model']}, Python {info['python']}, "
+        f"Django {info['django']}, gunicorn {info['gunicorn']} (gthread, 4 threads); "
+        f"`{results['command']}` at {results['source']['commit']}, {results['generated_at']}. "
+        "Median ms per request (x the floor's median); 'over' = above the target.",
+        "",
+        *compact_endpoint_table(results.get("endpoints", [])),
+    ]
+    if results.get("scale"):
+        out += _scale_section(results["scale"])
+    if results.get("startup"):
+        out += _startup_section(results["startup"])
+    if results.get("install"):
+        out += _install_section(results["install"])
+    if results.get("propagation"):
+        out += _propagation_section(results["propagation"])
+    return "\n".join(out)
+
+
+def main(argv: list[str]) -> int:
+    """``python -m benchmarks.report FILE [--readme]``: print the tables of a results file."""
+    if not argv:
+        print("usage: python -m benchmarks.report RESULTS.json [--readme]", file=sys.stderr)
+        return 2
+    results = json.loads(Path(argv[0]).read_text())
+    print(readme(results) if "--readme" in argv[1:] else markdown(results))
+    return 0
 
 
 def baseline_table(endpoints: list[dict[str, Any]]) -> list[str]:
@@ -227,7 +307,29 @@ def markdown(results: dict[str, Any]) -> str:
         out += _startup_section(results["startup"])
     if results.get("install"):
         out += _install_section(results["install"])
-    propagation = results.get("propagation")
-    if propagation:
-        out += ["", f"### Propagation: {propagation['not_measured']}"]
+    if results.get("propagation"):
+        out += _propagation_section(results["propagation"])
     return "\n".join(out)
+
+
+def _propagation_section(rows: list[dict[str, Any]]) -> list[str]:
+    """Return the propagation table: write in one process, agreed in every other."""
+    out = [
+        "",
+        "Propagation (write answered by one process -> every worker of every node shows it; "
+        "activation and host-switch changes):",
+        "",
+        "| database | nodes x workers | changes | median ms | p90 ms | worst ms | not agreed |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        out.append(
+            f"| {row['database']} | {row['nodes']} x {row['workers']} | {row['changes']} "
+            f"| {row['median_ms']} | {row['p90_ms']} | {row['worst_ms']} "
+            f"| {row['not_agreed_within_s']['count']} |"
+        )
+    return out
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

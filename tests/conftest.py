@@ -19,6 +19,8 @@ from pytest_django import Settings
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from plughost.server.limits import auth_failures
+
 # Fixture wheels, the loopback package index and throwaway venvs (real installs).
 pytest_plugins = ["tests.fixtures.pytest_plugin"]
 
@@ -52,6 +54,14 @@ def _fast_password_hashing() -> Iterator[None]:
     # The default hasher takes a noticeable fraction of a second per password.
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _forget_auth_failures() -> Iterator[None]:
+    # The failed-authentication counts are process-wide; each test starts with none.
+    auth_failures.clear()
+    yield
+    auth_failures.clear()
 
 
 @pytest.fixture

@@ -44,13 +44,25 @@ def test_empty_body_is_no_action_specified(
     assert response.json() == {"error": "No action specified"}
 
 
-def test_a_body_that_is_not_an_object_is_no_action_specified(
+def test_a_body_that_is_not_an_object_is_a_400(
     registry: Registry, api_client: ApiClientFactory
 ) -> None:
+    # InvenTree 198 answers 500 (it calls .get on the list); a clear 400 here.
     response = api_client("user").post(URL, ["simple"], format="json")
 
-    assert response.status_code == 200
-    assert response.json() == {"error": "No action specified"}
+    assert response.status_code == 400
+    assert response.json() == {
+        "non_field_errors": ["Invalid data. Expected a dictionary, but got list."]
+    }
+
+
+def test_an_action_that_is_not_a_string_is_a_400(
+    registry: Registry, api_client: ApiClientFactory
+) -> None:
+    response = api_client("user").post(URL, {"action": 12}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"action": ["Not a valid string."]}
 
 
 def test_unknown_action_is_no_matching_action(

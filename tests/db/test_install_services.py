@@ -22,7 +22,7 @@ from plughost.core.errors import InstallBusyError
 from plughost.db.models import AuditEntry, PluginConfig, PluginPackage
 from plughost.runtime import holder
 from plughost.server.config import read_config
-from plughost.services import desired, installs
+from plughost.services import desired, missing_packages
 from plughost.services import plugins as plugin_service
 from plughost.services.audit import Actor
 from plughost.services.install_lock import install_lock, is_locked
@@ -184,7 +184,7 @@ def test_start_up_skips_what_is_installed_and_survives_an_index_that_is_down(
     )
     PluginPackage.objects.filter(name="plughost-fixture-absent").update(allow_host_changes=True)
 
-    outcomes = installs.install_missing_packages()
+    outcomes = missing_packages.install_missing_packages()
 
     assert [(o.package, o.ok) for o in outcomes] == [
         ("packaging", True),
@@ -202,10 +202,10 @@ def test_start_up_waits_for_a_running_install_then_gives_up(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     add_package("good", "good==1.0", version="1.0")
-    monkeypatch.setattr(installs, "STARTUP_WAIT_SECONDS", 0.2)
+    monkeypatch.setattr(missing_packages, "STARTUP_WAIT_SECONDS", 0.2)
 
     with install_lock("install x by alice", lease_seconds=60):
-        outcomes = installs.install_missing_packages()
+        outcomes = missing_packages.install_missing_packages()
 
     assert [(o.package, o.ok) for o in outcomes] == [("good", False)]
     assert "(install x by alice)" in outcomes[0].message

@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import psycopg
@@ -36,6 +36,7 @@ class Server:
     data_dir: Path
     database_url: str | None
     log_path: Path
+    pid: int = 0  # the server's main process (gunicorn's arbiter)
 
     @property
     def admin_auth(self) -> tuple[str, str]:
@@ -141,6 +142,7 @@ def run_server(
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+    server = replace(server, pid=process.pid)
     try:
         wait_until_answering(process, server.url("/api/"), log_path)
         yield server

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+from pathlib import Path
 
 import pytest
 import requests
@@ -10,8 +11,13 @@ import requests
 from tests.e2e.agreement import Traffic, fresh_get, token_of, wait_for_agreement
 from tests.e2e.conftest import ServerFactory
 from tests.e2e.servers import Server, use_postgres
+from tests.fixtures.builder import FixtureBuilder
+from tests.fixtures.index_server import PackageIndex
+from tests.fixtures.pytest_plugin import make_layered_venv
 
 WITHIN = 1.0
+GOOD = "plughost-fixture-good"
+GOOD_KEY = "fixture-good"
 SAMPLES = 8
 READ_PATHS = ("/api/plugins/", "/api/plugins/sample/", "/api/plugins/sample/settings/")
 
@@ -79,3 +85,57 @@ def test_two_nodes_sharing_postgresql_agree(server_factory: ServerFactory) -> No
     ).json()
     assert len({report["node"] for report in status["nodes"]}) == 2
     assert all(not report["stale"] for report in status["nodes"])
+
+
+def installed_probe(token: str, key: str, expected: bool) -> object:
+    def probe(server: Server) -> bool:
+        response = fresh_get(server, f"/api/plugins/{key}/", token)
+        return response.status_code == 200 and response.json()["is_installed"] is expected
+
+    return probe
+
+
+def test_an_install_and_uninstall_reach_every_worker_within_a_second(
+    server_factory: ServerFactory, fixture_builder: FixtureBuilder, tmp_path: Path
+) -> None:
+    fixture_builder.build("good", "1.0.0")
+    python = make_layered_venv(tmp_path / "env")
+    server = server_factory(
+        workers=3,
+        env={"PLUGHOST_SAMPLE_PLUGINS": "1", "PLUGHOST_INSTALL_PYTHON": str(python)},
+    )
+    token = token_of(server)
+    headers = {"Authorization": f"Token {token}"}
+
+    with (
+        Traffic([server], token, READ_PATHS) as traffic,
+        PackageIndex(fixture_builder.out_dir) as index,
+    ):
+        body = {"confirm": True, "packagename": GOOD, "version": "1.0.0", "url": index.url}
+        installed = requests.post(
+            server.url("/api/plugins/install/"), json=body, headers=headers, timeout=120
+        )
+        assert installed.status_code == 201, installed.text
+        after_install = wait_for_agreement(
+            [server],
+            installed_probe(token, GOOD_KEY, True),
+            samples=SAMPLES,
+            timeout=10,  # type: ignore[arg-type]
+        )
+        removed = requests.patch(
+            server.url(f"/api/plugins/{GOOD_KEY}/uninstall/"),
+            json={"delete_config": False},
+            headers=headers,
+            timeout=120,
+        )
+        assert removed.status_code == 200, removed.text
+        after_uninstall = wait_for_agreement(
+            [server],
+            installed_probe(token, GOOD_KEY, False),
+            samples=SAMPLES,
+            timeout=10,  # type: ignore[arg-type]
+        )
+
+    assert after_install <= WITHIN
+    assert after_uninstall <= WITHIN
+    assert traffic.failures == []

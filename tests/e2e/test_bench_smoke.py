@@ -20,7 +20,7 @@ def test_quick_benchmark_writes_every_section(tmp_path: Path) -> None:
         "-m",
         "benchmarks",
         "--quick",
-        "--sections=endpoints,scale",
+        "--sections=endpoints,scale,propagation",
         f"--databases={database}",
         "--sizes=3,6",
         "--count=5",
@@ -44,5 +44,9 @@ def test_quick_benchmark_writes_every_section(tmp_path: Path) -> None:
     assert endpoints["peak_rss"]["max_mib"] > 0
     assert [entry["plugins"] for entry in results["scale"]["sizes"]] == [3, 6]
     assert "list page ?limit=10" in results["scale"]["growth"]
-    assert results["propagation"]["not_measured"] == "pending issue 4"
+    [first, *others] = results["propagation"]
+    assert (first["database"], first["nodes"], first["changes"]) == ("sqlite", 1, 4)
+    assert [row["database"] for row in others] == (["postgresql"] if use_postgres() else [])
+    assert all(isinstance(row["not_agreed_within_s"]["count"], int) for row in [first, *others])
+    assert "Propagation (write answered by one process" in done.stdout
     assert "| floor |" in done.stdout

@@ -8,12 +8,13 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from plughost.api.cleaning import StrictJsonTypes
 from plughost.services.currency import DEFAULT_BASE_CURRENCY, DEFAULT_CURRENCIES
 
 CURRENCY_CODE = re.compile(r"^[A-Za-z]{3}$")
 
 
-class ActionSerializer(serializers.Serializer[Any]):
+class ActionSerializer(StrictJsonTypes, serializers.Serializer[Any]):
     """The body of ``POST /api/action/``."""
 
     action = serializers.CharField(required=False, help_text="Name of the action to perform")
@@ -43,8 +44,16 @@ def currency_code(value: object) -> str:
 @extend_schema_field(
     {
         "oneOf": [
-            {"type": "array", "items": {"type": "string", "pattern": "^[A-Za-z]{3}$"}},
-            {"type": "string", "description": "Comma-separated codes"},
+            {
+                "type": "array",
+                "minItems": 1,
+                "items": {"type": "string", "pattern": r"^\s*[A-Za-z]{3}\s*$"},
+            },
+            {
+                "type": "string",
+                "description": "Comma-separated codes",
+                "pattern": r"^\s*[A-Za-z]{3}\s*(,\s*[A-Za-z]{3}\s*)*$",
+            },
         ]
     }
 )
@@ -68,10 +77,12 @@ class CurrencyCodesField(serializers.Field[list[str], Any, list[str], Any]):
         return value
 
 
-class ExchangeRefreshSerializer(serializers.Serializer[Any]):
+class ExchangeRefreshSerializer(StrictJsonTypes, serializers.Serializer[Any]):
     """The body of ``POST /api/plugins/currency/exchange/``."""
 
-    base_currency = serializers.CharField(
+    base_currency = serializers.RegexField(
+        CURRENCY_CODE.pattern,
+        error_messages={"invalid": "Give a three-letter currency code, e.g. EUR"},
         required=False,
         default=DEFAULT_BASE_CURRENCY,
         help_text="Currency the rates are against (default USD)",

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from plughost.api.capability_serializers import (
+    CURRENCY_CODE,
     ActionResponseSerializer,
     ActionSerializer,
     ExchangeRatesSerializer,
@@ -18,8 +18,10 @@ from plughost.api.capability_serializers import (
     PluginNavigationSerializer,
     currency_code,
 )
+from plughost.api.parsers import StrictJSONParser
 from plughost.api.permissions import ReadAuthenticatedWriteSuperuser
 from plughost.api.plugin_urls import reverse_plugin_url
+from plughost.api.schema import error_response
 from plughost.services import actions, currency, navigation
 from plughost.services.registry import current_registry
 
@@ -33,15 +35,25 @@ class ActionPluginView(APIView):
     """
 
     permission_classes = (IsAuthenticated,)
+    # JSON only: ``data`` is a JSON value, which a form body cannot carry (and a form body
+    # that is not an object would otherwise read as an empty one).
+    parser_classes = (StrictJSONParser,)
 
     @extend_schema(
         operation_id="action_create",
         request=ActionSerializer,
-        responses={200: ActionResponseSerializer},
+        responses={
+            200: ActionResponseSerializer,
+            502: error_response("502", "The plugin's code raised."),
+        },
     )
     def post(self, request: Request) -> Response:
         """Hand ``action`` and ``data`` to the active plugin that answers ``action``."""
-        body = request.data if isinstance(request.data, Mapping) else {}
+        # A body that is not an object, or an action that is not a string, is a 400; no
+        # action at all is InvenTree's 200 with an error.
+        serializer = ActionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        body = serializer.validated_data
         registry = current_registry()
         return Response(
             actions.run_action(registry, body.get("action"), body.get("data"), request.user)
@@ -68,19 +80,30 @@ class CurrencyExchangeView(APIView):
 
     @extend_schema(
         operation_id="plugins_currency_exchange_retrieve",
-        parameters=[OpenApiParameter("base_currency", str, description="ISO 4217 code")],
+        parameters=[
+            OpenApiParameter(
+                "base_currency", str, description="ISO 4217 code", pattern=CURRENCY_CODE.pattern
+            )
+        ],
         responses={200: ExchangeRatesSerializer},
     )
     def get(self, request: Request) -> Response:
         """Return the stored rates."""
         wanted = request.query_params.get("base_currency")
-        base = currency_code(wanted) if wanted else currency.default_base_currency()
+        try:
+            base = currency_code(wanted) if wanted else currency.default_base_currency()
+        except ValidationError as exc:  # a field error, like any other 400 body
+            raise ValidationError({"base_currency": exc.detail}) from exc
         return Response(_rates_body(currency.get_rates(base)))
 
     @extend_schema(
         operation_id="plugins_currency_exchange_create",
         request=ExchangeRefreshSerializer,
-        responses={200: ExchangeRatesSerializer},
+        responses={
+            200: ExchangeRatesSerializer,
+            404: error_response("404", "No active plugin provides exchange rates."),
+            502: error_response("502", "The exchange plugin failed or answered nonsense."),
+        },
     )
     def post(self, request: Request) -> Response:
         """Refresh the rates of one base currency from the exchange plugin."""

@@ -85,8 +85,9 @@ class InfoView(APIView):
                 "apiVersion": API_VERSION,
                 "worker_running": nodes.worker_running(),
                 "worker_pending_tasks": nodes.pending_tasks(),
-                "plugins_enabled": True,
-                "plugins_install_disabled": bool(settings.PLUGHOST_PLUGIN_NOINSTALL),
+                "plugins_enabled": settings.PLUGHOST_PLUGINS_ENABLED,
+                "plugins_install_disabled": bool(settings.PLUGHOST_PLUGIN_NOINSTALL)
+                or not settings.PLUGHOST_PLUGINS_ENABLED,
                 "active_plugins": active_plugins(current_registry()) if authenticated else [],
                 "email_configured": False,
                 "debug_mode": bool(settings.DEBUG),

@@ -19,11 +19,12 @@ from rest_framework.views import APIView
 from plughost.api.actors import actor_of
 from plughost.api.permissions import IsSuperuser
 from plughost.api.plugin_views import get_config_or_404
+from plughost.api.schema import error_response
 from plughost.api.serializers import PluginConfigInstallSerializer, PluginUninstallSerializer
 from plughost.core.errors import IllegalStateChangeError
 from plughost.installer.operations import ChangeKind
 from plughost.installer.secrets import mask_secrets
-from plughost.services import installs
+from plughost.services import installs, uninstalls
 
 PLUGIN_PATH = OpenApiParameter("plugin", str, OpenApiParameter.PATH)
 ECHOED = ("url", "packagename", "version", "confirm", "dry_run", "allow_host_changes")
@@ -38,7 +39,10 @@ class PluginInstall(APIView):
     @extend_schema(
         operation_id="plugins_install_create",
         request=PluginConfigInstallSerializer,
-        responses={201: PluginConfigInstallSerializer},
+        responses={
+            201: PluginConfigInstallSerializer,
+            409: error_response("409", "Another install or uninstall is running; try again later."),
+        },
     )
     def post(self, request: Request) -> Response:
         """Validate the request, then install (or resolve, with ``dry_run``)."""
@@ -104,12 +108,26 @@ class PluginUninstall(APIView):
     permission_classes = (IsSuperuser,)
     serializer_class = PluginUninstallSerializer
 
-    @extend_schema(operation_id="plugins_uninstall_update", parameters=[PLUGIN_PATH])
+    @extend_schema(
+        operation_id="plugins_uninstall_update",
+        parameters=[PLUGIN_PATH],
+        responses={
+            200: PluginUninstallSerializer,
+            409: error_response("409", "Another install or uninstall is running; try again later."),
+        },
+    )
     def put(self, request: Request, plugin: str) -> Response:
         """Uninstall the plugin's package."""
         return self._uninstall(request, plugin)
 
-    @extend_schema(operation_id="plugins_uninstall_partial_update", parameters=[PLUGIN_PATH])
+    @extend_schema(
+        operation_id="plugins_uninstall_partial_update",
+        parameters=[PLUGIN_PATH],
+        responses={
+            200: PluginUninstallSerializer,
+            409: error_response("409", "Another install or uninstall is running; try again later."),
+        },
+    )
     def patch(self, request: Request, plugin: str) -> Response:
         """Uninstall the plugin's package (the same as PUT)."""
         return self._uninstall(request, plugin)
@@ -120,11 +138,11 @@ class PluginUninstall(APIView):
         serializer.is_valid(raise_exception=True)
         delete_config = bool(serializer.validated_data.get("delete_config", True))
         try:
-            outcome = installs.uninstall_plugin(
+            outcome = uninstalls.uninstall_plugin(
                 plugin,
-                config=installs.StoredConfig.DELETE
+                config=uninstalls.StoredConfig.DELETE
                 if delete_config
-                else installs.StoredConfig.KEEP,
+                else uninstalls.StoredConfig.KEEP,
                 actor=actor_of(request),
             )
         except IllegalStateChangeError as exc:

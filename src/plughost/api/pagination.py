@@ -10,6 +10,9 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+MAX_PAGE_NUMBER = 10**9
+"""The largest ``limit`` or ``offset`` (a larger one overflows the databases' integers)."""
+
 
 def _parse_non_negative(request: Request, name: str) -> int | None:
     raw = request.query_params.get(name)
@@ -21,6 +24,10 @@ def _parse_non_negative(request: Request, name: str) -> int | None:
         raise ValidationError({name: [f"A valid integer is required, not {raw!r}."]}) from None
     if value < 0:
         raise ValidationError({name: ["Ensure this value is greater than or equal to 0."]})
+    if value > MAX_PAGE_NUMBER:
+        raise ValidationError(
+            {name: [f"Ensure this value is less than or equal to {MAX_PAGE_NUMBER}."]}
+        )
     return value
 
 
@@ -45,10 +52,15 @@ class EnvelopePagination(LimitOffsetPagination):
         self.request = request
         self.limit = self.get_limit(request)
         self.offset = self.get_offset(request)
-        self.count = self.get_count(items)
-        if self.limit is None:
-            return list(items[self.offset :]) if self.offset else list(items)
-        return list(items[self.offset : self.offset + self.limit])
+        end = None if self.limit is None else self.offset + self.limit
+        page = list(items[self.offset : end])
+        if (self.limit is None or len(page) < self.limit) and (page or not self.offset):
+            # The page ends before the limit: it holds the last item, so it tells the count
+            # and no COUNT query is needed (an empty page past the end still asks).
+            self.count = self.offset + len(page)
+        else:
+            self.count = self.get_count(items)
+        return page
 
     def get_next_link(self) -> str | None:
         """Return the next page's URL, or None (also without a limit)."""

@@ -13,30 +13,41 @@ the plugin's view, except for token-authenticated requests, which carry no cooki
 The builtin ``plughost`` plugin's ``ENABLE_PLUGINS_URL`` setting switches all plugin URLs
 off (404) without deactivating anything.
 
+A plugin's view that raises is the plugin's bug, not the host's: it is logged with the
+plugin's key and answered 502 with a JSON body naming the plugin (as every other call of
+plugin code from a request is, ``PluginCallError``); its ``Http404`` and ``PermissionDenied``
+are answered 404 and 403 as Django would. The error text stays in the log: it may hold
+what the plugin should not show.
+
 Known limit: plugin URL names are not registered with Django, so ``reverse("plugin:...")``
 does not find them.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any, cast
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.urls import URLPattern, URLResolver, re_path
 from django.urls.exceptions import NoReverseMatch, Resolver404
 from django.urls.resolvers import RegexPattern
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
-from rest_framework.authentication import TokenAuthentication, get_authorization_header
+from rest_framework.authentication import get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
+from plughost.api.authentication import CachedTokenAuthentication
 from plughost.core.mixins import SettingsMixin, UrlsMixin
 from plughost.core.registry import Registry
 from plughost.services.registry import current_registry
+
+logger = logging.getLogger(__name__)
 
 HOST_PLUGIN_KEY = "plughost"
 URLS_SWITCH = "ENABLE_PLUGINS_URL"
@@ -106,7 +117,7 @@ def _authenticate_token(request: HttpRequest) -> HttpResponse | None:
     if not header or header[0].lower() != b"token":
         return None
     try:
-        result = TokenAuthentication().authenticate(wrapped)
+        result = CachedTokenAuthentication().authenticate(wrapped)
     except AuthenticationFailed as exc:
         response = JsonResponse({"detail": str(exc.detail)}, status=401)
         response["WWW-Authenticate"] = "Token"
@@ -141,7 +152,34 @@ def plugin_view(request: HttpRequest, key: str, rest: str) -> HttpResponseBase:
     refused = _authenticate_token(request) or _check_csrf(request, match.func)
     if refused is not None:
         return refused
-    response: HttpResponseBase = match.func(request, *match.args, **match.kwargs)
+    return _call_view(key, match.func, request, match.args, match.kwargs)
+
+
+def _call_view(
+    key: str,
+    view: Callable[..., HttpResponseBase],
+    request: HttpRequest,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> HttpResponseBase:
+    """Call a plugin's view; its failure is its own answer (404, 403 or 502), logged."""
+    try:
+        response = view(request, *args, **kwargs)
+    except Http404:
+        return _not_found()
+    except PermissionDenied:
+        return JsonResponse(
+            {"detail": "You do not have permission to perform this action."}, status=403
+        )
+    except Exception:  # the plugin's bug: logged, answered, and nothing else disturbed
+        logger.exception("plugin '%s' failed in its view for %s", key, request.path)
+        return JsonResponse(
+            {
+                "detail": f"Plugin '{key}' failed to answer this request; "
+                "the server log has the details"
+            },
+            status=502,
+        )
     return response
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -18,8 +19,8 @@ from plughost.api.actors import actor_of
 from plughost.api.cleaning import check_tree
 from plughost.api.pagination import EnvelopePagination
 from plughost.api.permissions import IsStaff, IsSuperuser, ReadAuthenticatedWriteSuperuser
-from plughost.api.query import bool_param, ordering_param, search_q
-from plughost.api.rendering import PLUGIN_FIELDS, render_plugin
+from plughost.api.query import bool_param, ordering_param, ordering_pattern, search_terms
+from plughost.api.rendering import render_plugin
 from plughost.api.serializers import (
     MetadataSerializer,
     PluginActivateSerializer,
@@ -34,7 +35,13 @@ from plughost.services import plugin_apps
 from plughost.services import plugins as plugin_service
 from plughost.services.installs import install_failures
 from plughost.services.nodes import node_reports
-from plughost.services.registry import Discovery, current_registry, reload_registry
+from plughost.services.registry import (
+    CONFIG_ORDER,
+    Discovery,
+    current_registry,
+    current_snapshot,
+    reload_registry,
+)
 
 ORDERING_FIELDS = ("key", "name", "active")
 DEFAULT_ORDERING = ("-active", "name", "key")
@@ -55,11 +62,21 @@ def get_config_or_404(key: str) -> PluginConfig:
 
 
 def plugin_body(key: str, registry: Registry) -> dict[str, Any]:
-    """Return the current body of one plugin."""
-    row = PluginConfig.objects.filter(key=key).values(*PLUGIN_FIELDS).first()
+    """Return the current body of one plugin (from the snapshot: no query)."""
+    snapshot = current_snapshot()
+    row = snapshot.configs.get(key)
     if row is None:
         raise NotFound()
-    return render_plugin(row, registry)
+    return render_plugin(row, snapshot.registry)
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    return (0, "") if value is None else (1, value)
+
+
+def _contains_all(row: Mapping[str, Any], terms: list[str]) -> bool:
+    text = row["search_text"]
+    return all(term in text for term in terms)
 
 
 class PluginList(GenericAPIView[Any]):
@@ -85,7 +102,10 @@ class PluginList(GenericAPIView[Any]):
                 "offset", int, description="The initial index from which to return the results."
             ),
             OpenApiParameter(
-                "ordering", str, description="Which field to use when ordering the results."
+                "ordering",
+                str,
+                description="Which field to use when ordering the results.",
+                pattern=ordering_pattern(ORDERING_FIELDS),
             ),
             OpenApiParameter("sample", bool, description="Sample"),
             OpenApiParameter("search", str, description="A search term."),
@@ -94,11 +114,12 @@ class PluginList(GenericAPIView[Any]):
     )
     def get(self, request: Request) -> Response:
         """Return one page of plugins, filtered, searched and ordered."""
-        registry = current_registry()
-        queryset = PluginConfig.objects.all()
+        snapshot = current_snapshot()
+        registry = snapshot.registry
+        rows = list(snapshot.configs.values())
         active = bool_param(request, "active")
         if active is not None:
-            queryset = queryset.filter(active=active)
+            rows = [row for row in rows if row["active"] == active]
         for name, predicate in (
             ("builtin", lambda d: d.is_builtin),
             ("sample", lambda d: d.is_sample),
@@ -106,22 +127,24 @@ class PluginList(GenericAPIView[Any]):
         ):
             wanted = bool_param(request, name)
             if wanted is not None:
-                keys = [d.key for d in registry if predicate(d)]
-                queryset = (
-                    queryset.filter(key__in=keys) if wanted else queryset.exclude(key__in=keys)
-                )
+                keys = {d.key for d in registry if predicate(d)}
+                rows = [row for row in rows if (row["key"] in keys) is wanted]
         mixins = [
             part.strip().lower()
             for part in request.query_params.get("mixin", "").split(",")
             if part.strip()
         ]
         if mixins:
-            queryset = queryset.filter(key__in=list(registry.keys_with_mixins(mixins)))
-        query = search_q(request, ("key", "name"))
-        if query is not None:
-            queryset = queryset.filter(query)
+            with_mixins = registry.keys_with_mixins(mixins)
+            rows = [row for row in rows if row["key"] in with_mixins]
+        terms = search_terms(request)
+        if terms:
+            rows = [row for row in rows if _contains_all(row, terms)]
         ordering = ordering_param(request, ORDERING_FIELDS, DEFAULT_ORDERING)
-        rows = queryset.order_by(*ordering, "id").values(*PLUGIN_FIELDS)
+        if [*ordering, "id"] != list(CONFIG_ORDER):  # the snapshot keeps the default order
+            for field in reversed([*ordering, "id"]):
+                name = field.lstrip("-")
+                rows.sort(key=lambda row: _sort_key(row[name]), reverse=field.startswith("-"))
         paginator = EnvelopePagination()
         page = paginator.paginate_items(rows, request)  # rendered from the registry, not serialized
         return paginator.envelope([render_plugin(row, registry) for row in page])
@@ -283,8 +306,11 @@ class PluginMetadata(APIView):
     @extend_schema(operation_id="plugins_metadata_retrieve", parameters=[PLUGIN_PATH])
     def get(self, request: Request, plugin: str) -> Response:
         """Return the plugin's metadata object."""
-        get_config_or_404(plugin)
-        return Response({"metadata": plugin_service.get_metadata(plugin)})
+        try:
+            metadata = plugin_service.get_metadata(plugin)
+        except PluginNotFoundError:
+            raise NotFound() from None
+        return Response({"metadata": metadata})
 
     @extend_schema(operation_id="plugins_metadata_update", parameters=[PLUGIN_PATH])
     def put(self, request: Request, plugin: str) -> Response:

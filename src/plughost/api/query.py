@@ -41,13 +41,25 @@ def search_q(request: Request, fields: Sequence[str]) -> Q | None:
     return query
 
 
+def ordering_pattern(allowed: Sequence[str]) -> str:
+    """Return the schema's pattern of an ``ordering`` value: fields, each maybe ``-``, by commas."""
+    field = f"-?({'|'.join(allowed)})"
+    return f"^{field}(,{field})*$"
+
+
+def search_terms(request: Request) -> list[str]:
+    """Return the ``search`` terms (split on spaces and commas), case-folded."""
+    raw = request.query_params.get("search", "")
+    return [term.casefold() for term in re.split(r"[\s,]+", raw) if term]
+
+
 def ordering_param(request: Request, allowed: Sequence[str], default: Sequence[str]) -> list[str]:
     """Return the ``ordering`` fields; a 400 names any field that cannot be ordered by."""
     raw = request.query_params.get("ordering")
     if raw is None or raw.strip() == "":
         return list(default)
-    fields = [part.strip() for part in raw.split(",") if part.strip()]
-    unknown = [field for field in fields if field.lstrip("-") not in allowed]
+    fields = raw.split(",")
+    unknown = [field or "''" for field in fields if field.removeprefix("-") not in allowed]
     if unknown:
         raise ValidationError(
             {"ordering": [f"Cannot order by {', '.join(unknown)}; use {', '.join(allowed)}."]}

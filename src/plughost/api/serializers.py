@@ -10,10 +10,11 @@ from typing import Any
 
 from rest_framework import serializers
 
+from plughost.api.cleaning import StrictJsonTypes
 from plughost.db.models import AuditEntry, PluginConfig
 
 
-class PluginConfigSerializer(serializers.ModelSerializer[PluginConfig]):
+class PluginConfigSerializer(StrictJsonTypes, serializers.ModelSerializer[PluginConfig]):
     """Serializer for a PluginConfig."""
 
     meta = serializers.DictField(read_only=True)
@@ -50,7 +51,7 @@ class PluginConfigSerializer(serializers.ModelSerializer[PluginConfig]):
         read_only_fields = ("key",)
 
 
-class PluginActivateSerializer(serializers.Serializer[Any]):
+class PluginActivateSerializer(StrictJsonTypes, serializers.Serializer[Any]):
     """Serializer for activating or deactivating a plugin."""
 
     active = serializers.BooleanField(
@@ -64,7 +65,7 @@ class PluginActivateSerializer(serializers.Serializer[Any]):
     )
 
 
-class PluginUninstallSerializer(serializers.Serializer[Any]):
+class PluginUninstallSerializer(StrictJsonTypes, serializers.Serializer[Any]):
     """Serializer for uninstalling a plugin."""
 
     delete_config = serializers.BooleanField(
@@ -74,7 +75,7 @@ class PluginUninstallSerializer(serializers.Serializer[Any]):
     )
 
 
-class PluginConfigInstallSerializer(serializers.Serializer[Any]):
+class PluginConfigInstallSerializer(StrictJsonTypes, serializers.Serializer[Any]):
     """Serializer for installing a new plugin."""
 
     url = serializers.CharField(
@@ -126,7 +127,7 @@ class PluginConfigInstallSerializer(serializers.Serializer[Any]):
         return attrs
 
 
-class PluginReloadSerializer(serializers.Serializer[Any]):
+class PluginReloadSerializer(StrictJsonTypes, serializers.Serializer[Any]):
     """Serializer for remotely forcing plugin registry reload."""
 
     full_reload = serializers.BooleanField(

@@ -36,6 +36,9 @@ class UserTokenSerializer(serializers.Serializer[Any]):
 class MeUserSerializer(serializers.ModelSerializer[User]):
     """The authenticated user."""
 
+    # Django's field allows blank; the schema must not promise an address (format: email).
+    email = serializers.CharField(read_only=True, help_text="Email address (may be empty)")
+
     class Meta:
         model = User
         fields = ("pk", "username", "first_name", "last_name", "email", "is_staff", "is_superuser")
@@ -44,6 +47,8 @@ class MeUserSerializer(serializers.ModelSerializer[User]):
 
 class UserSerializer(serializers.ModelSerializer[User]):
     """A user, as the user list shows it."""
+
+    email = serializers.CharField(read_only=True, help_text="Email address (may be empty)")
 
     class Meta:
         model = User

@@ -7,16 +7,19 @@ from typing import Any
 
 from rest_framework import serializers
 
+from plughost.api.cleaning import StrictJsonTypes
 from plughost.services.events import MAX_EVENT_NAME_LENGTH, is_valid_event_name
 
 MAX_EVENT_DATA_BYTES = 64 * 1024
 
 
-class EventTriggerSerializer(serializers.Serializer[Any]):
+class EventTriggerSerializer(StrictJsonTypes, serializers.Serializer[Any]):
     """An event to send to the active event plugins."""
 
-    event = serializers.CharField(
+    event = serializers.RegexField(
+        r"^[A-Za-z0-9_.]+$",
         max_length=MAX_EVENT_NAME_LENGTH,
+        error_messages={"invalid": "Use only letters, digits, '_' and '.' in an event name."},
         help_text="Event name: letters, digits, '_' and '.', e.g. 'test.event'",
     )
     # The wire name; DRF's metaclass moves declared fields off the class, so ``.data`` stays.

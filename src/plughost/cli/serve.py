@@ -62,7 +62,7 @@ def prepare_plugin_packages() -> None:
     """
     # Services import models, which exist only after django.setup(), done after parsing.
     from plughost.services.desired import sync_plugins_file  # noqa: PLC0415
-    from plughost.services.installs import install_missing_packages  # noqa: PLC0415
+    from plughost.services.missing_packages import install_missing_packages  # noqa: PLC0415
 
     try:
         if settings.PLUGHOST_PLUGINS_ON_STARTUP:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from plughost.core.discovery import DiscoveryResult
 from plughost.core.registry import Registry, empty_registry
@@ -24,6 +25,9 @@ class Snapshot:
     discovery: DiscoveryResult | None
     version: int
     collect_version: int
+    # The stored config rows (id, key, name, package_name, active) read by the same rebuild,
+    # by key: every change to them bumps the version, so they are as current as the registry.
+    configs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 class RegistryHolder:

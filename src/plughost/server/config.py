@@ -25,6 +25,9 @@ MAX_TASK_WORKERS = 16
 DEFAULT_TASK_TIMEOUT = 90
 DEFAULT_SCHEDULE_INTERVAL = 10.0
 DEFAULT_EMAIL_FROM = "plughost@localhost"
+DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024
+DEFAULT_AUTH_FAILURE_LIMIT = 10
+DEFAULT_AUTH_FAILURE_WINDOW = 300.0
 SECRET_KEY_FILE = "secret_key"
 # Keep each worker thread's database connection between requests: opening one per request
 # (Django's default) cost a quarter of a simple API request on SQLite, more on PostgreSQL.
@@ -52,6 +55,7 @@ class Config:
     install_timeout: float
     host_version: str
     node_id: str | None = None
+    plugins_enabled: bool = True
     plugin_load_timeout: float = 10.0
     bench_floor: bool = False
     install_python: str | None = None
@@ -60,6 +64,9 @@ class Config:
     schedule_interval: float = DEFAULT_SCHEDULE_INTERVAL
     email_url: str | None = None
     email_from: str = DEFAULT_EMAIL_FROM
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    auth_failure_limit: int = DEFAULT_AUTH_FAILURE_LIMIT
+    auth_failure_window: float = DEFAULT_AUTH_FAILURE_WINDOW
 
     @property
     def sqlite_path(self) -> Path:
@@ -98,6 +105,7 @@ def read_config(environ: Mapping[str, str]) -> Config:
         install_timeout=_read_seconds(environ, "PLUGHOST_INSTALL_TIMEOUT"),
         host_version=environ.get("PLUGHOST_HOST_VERSION") or DEFAULT_HOST_VERSION,
         node_id=environ.get("PLUGHOST_NODE_ID") or None,
+        plugins_enabled=read_flag(environ, "PLUGHOST_PLUGINS_ENABLED", default=True),
         plugin_load_timeout=_read_seconds(environ, "PLUGHOST_PLUGIN_LOAD_TIMEOUT", default=10.0),
         bench_floor=read_flag(environ, "PLUGHOST_BENCH_FLOOR"),
         install_python=_read_python(environ, "PLUGHOST_INSTALL_PYTHON"),
@@ -110,12 +118,23 @@ def read_config(environ: Mapping[str, str]) -> Config:
         ),
         email_url=environ.get("PLUGHOST_EMAIL_URL") or None,
         email_from=environ.get("PLUGHOST_EMAIL_FROM") or DEFAULT_EMAIL_FROM,
+        max_request_bytes=_read_count(
+            environ, "PLUGHOST_MAX_REQUEST_BYTES", DEFAULT_MAX_REQUEST_BYTES, 2**40
+        ),
+        auth_failure_limit=_read_count(
+            environ, "PLUGHOST_AUTH_FAILURE_LIMIT", DEFAULT_AUTH_FAILURE_LIMIT, 10**6, minimum=0
+        ),
+        auth_failure_window=_read_seconds(
+            environ, "PLUGHOST_AUTH_FAILURE_WINDOW", DEFAULT_AUTH_FAILURE_WINDOW
+        ),
     )
 
 
-def read_flag(environ: Mapping[str, str], name: str) -> bool:
-    """Return a boolean variable: 1/true/yes/on or 0/false/no/off (unset is false)."""
+def read_flag(environ: Mapping[str, str], name: str, *, default: bool = False) -> bool:
+    """Return a boolean variable: 1/true/yes/on or 0/false/no/off (unset: ``default``)."""
     value = environ.get(name, "").strip().lower()
+    if not value:
+        return default
     if value in _TRUE:
         return True
     if value in _FALSE:
@@ -150,12 +169,16 @@ def _read_python(environ: Mapping[str, str], name: str) -> str | None:
     return raw
 
 
-def _read_count(environ: Mapping[str, str], name: str, default: int, maximum: int) -> int:
+def _read_count(
+    environ: Mapping[str, str], name: str, default: int, maximum: int, *, minimum: int = 1
+) -> int:
     raw = environ.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
-        raise ImproperlyConfigured(f"{name}={raw!r}: give a whole number from 1 to {maximum}.")
+    if not raw.isdigit() or not minimum <= int(raw) <= maximum:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r}: give a whole number from {minimum} to {maximum}."
+        )
     return int(raw)
 
 

@@ -29,6 +29,7 @@ PLUGHOST_INSTALL_PYTHON: str = CONFIG.install_python or sys.executable
 PLUGHOST_HOST_VERSION: str = CONFIG.host_version
 PLUGHOST_NODE_ID: str | None = CONFIG.node_id  # None: generated, kept in <data dir>/node_id
 PLUGHOST_PLUGIN_LOAD_TIMEOUT: float = CONFIG.plugin_load_timeout
+PLUGHOST_PLUGINS_ENABLED: bool = CONFIG.plugins_enabled  # off: builtin plugins only
 PLUGHOST_ADMIN_USER: str | None = CONFIG.admin_user
 PLUGHOST_ADMIN_PASSWORD: str | None = CONFIG.admin_password
 # Serves GET /api/bench/floor/ for the benchmark (benchmarks/); off in normal use.
@@ -37,6 +38,13 @@ PLUGHOST_BENCH_FLOOR: bool = CONFIG.bench_floor
 # How often `plughost worker` looks for due schedules (django-q's own loop: every 30 s).
 PLUGHOST_SCHEDULE_INTERVAL: float = CONFIG.schedule_interval
 PLUGHOST_TASK_TIMEOUT: int = CONFIG.task_timeout
+
+# Request limits (plughost.server.limits): body size, and failed authentications.
+PLUGHOST_MAX_REQUEST_BYTES: int = CONFIG.max_request_bytes
+PLUGHOST_AUTH_FAILURE_LIMIT: int = CONFIG.auth_failure_limit  # 0: no limit
+PLUGHOST_AUTH_FAILURE_WINDOW: float = CONFIG.auth_failure_window
+# Django's own check of a body it reads, in case anything reads one the middleware let by.
+DATA_UPLOAD_MAX_MEMORY_SIZE = CONFIG.max_request_bytes
 
 # --- Django ---------------------------------------------------------------
 SECRET_KEY = load_secret_key(CONFIG)
@@ -60,6 +68,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: refuse oversized bodies and credential floods before any other work.
+    "plughost.server.limits.RequestLimitsMiddleware",
+    "plughost.server.limits.AuthFailureLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "plughost.server.middleware.ContentLanguageMiddleware",
@@ -74,6 +85,8 @@ WSGI_APPLICATION = "plughost.server.wsgi.application"
 # InvenTree answers a missing slash with 404, never a redirect.
 APPEND_SLASH = False
 X_FRAME_OPTIONS = "DENY"
+# A failed CSRF check (plugin views with a session) answers JSON, as the API does.
+CSRF_FAILURE_VIEW = "plughost.server.limits.csrf_failure"
 
 TEMPLATES = [
     {
@@ -163,11 +176,13 @@ REST_FRAMEWORK = {
     # DRF's JSONRenderer, encoded by orjson (same output, a fraction of the time).
     "DEFAULT_RENDERER_CLASSES": ["plughost.api.renderers.OrjsonRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        # DRF's, with a 400 for stack-deep nesting and lone surrogates (api/parsers.py).
+        "plughost.api.parsers.StrictJSONParser",
+        "plughost.api.parsers.StrictFormParser",
+        "plughost.api.parsers.StrictMultiPartParser",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, documenting every operation's 4xx answers too.
+    "DEFAULT_SCHEMA_CLASS": "plughost.api.schema.PlughostAutoSchema",
     "EXCEPTION_HANDLER": "plughost.api.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

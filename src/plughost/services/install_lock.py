@@ -6,6 +6,11 @@ exactly one caller wins; the others get :class:`InstallBusyError` (a 409) at onc
 up to ``wait_seconds`` (start-up installs). The lease outlives the longest install, so
 only a holder that died loses it; release is keyed by the holder's id, so a holder whose
 lease was taken over can never free its successor's lock.
+
+A holder killed outright (SIGKILL, a crash) never releases. When it ran on this host, its
+process id tells at once that it is gone, and the lock is taken over without waiting for the
+lease: holder ids are ``<host>:<pid>:<random>``. A holder on another node keeps the lock
+until its lease ends (``PLUGHOST_INSTALL_TIMEOUT`` x 3 + 2 minutes).
 """
 
 from __future__ import annotations
@@ -55,10 +60,14 @@ def install_lock(
 def _take(holder: str, operation: str, lease_seconds: float) -> bool:
     now = timezone.now()
     _ensure_row()
+    free = Q(holder="") | Q(expires__lt=now)
+    dead = _dead_local_holder()
+    if dead is not None:
+        free |= Q(holder=dead)
     with transaction.atomic():
         taken = (
             InstallLock.objects.filter(pk=LOCK_ID)
-            .filter(Q(holder="") | Q(expires__lt=now))
+            .filter(free)
             .update(
                 holder=holder,
                 operation=operation[:200],
@@ -66,6 +75,26 @@ def _take(holder: str, operation: str, lease_seconds: float) -> bool:
             )
         )
     return bool(taken)
+
+
+def _dead_local_holder() -> str | None:
+    """Return the current holder's id when it is a process of this host that no longer runs."""
+    current = InstallLock.objects.filter(pk=LOCK_ID).values_list("holder", flat=True).first()
+    host, _, rest = (current or "").partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return None
+    return current if not _is_running(int(pid)) else None
+
+
+def _is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it runs, as another user
+        return True
+    return True
 
 
 def _ensure_row() -> None:

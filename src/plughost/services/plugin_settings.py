@@ -30,10 +30,13 @@ class SettingView:
 
 def get_definition(registry: Registry, key: str) -> tuple[PluginConfig, PluginDefinition]:
     """Return the config and definition of an installed plugin; raise PluginNotFoundError."""
-    config = PluginConfig.objects.filter(key=key).first()
+    stored = holder.snapshot.configs.get(key)
     definition = registry.find_definition(key)
-    if config is None or definition is None:
+    if stored is None or definition is None:
         raise PluginNotFoundError(f"Plugin '{key}' not installed", key=key)
+    # The snapshot's row, as an instance whose other fields (metadata) load only if read.
+    fields = ("id", "key", "name", "package_name", "active")
+    config = PluginConfig.from_db(None, list(fields), [stored[name] for name in fields])
     return config, definition
 
 

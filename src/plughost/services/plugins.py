@@ -13,7 +13,7 @@ from plughost.db.models import AuditAction, PluginConfig
 from plughost.services import plugin_apps
 from plughost.services.audit import Actor, audited
 from plughost.services.events import PLUGIN_ACTIVATED, PLUGIN_DEACTIVATED, trigger_event
-from plughost.services.registry import Discovery, current_registry, rebuild
+from plughost.services.registry import Discovery, current_registry, current_snapshot, rebuild
 from plughost.services.state import Change, bump_version
 from plughost.services.validation import field_deltas, validate_instance
 
@@ -110,7 +110,10 @@ def delete(key: str) -> None:
     if config.active:
         raise IllegalStateChangeError("Plugin cannot be deleted as it is currently active", key=key)
     with transaction.atomic():
-        PluginConfig.objects.filter(pk=config.pk, active=False).delete()
+        deleted, _ = PluginConfig.objects.filter(pk=config.pk, active=False).delete()
+        if deleted:
+            bump_version(Change.STATE)
+    rebuild(Discovery.REUSE)
 
 
 def get_metadata(key: str) -> dict[str, object]:
@@ -140,7 +143,7 @@ def write_metadata(key: str, data: Mapping[str, object], how: MetadataWrite) -> 
 
 def active_count() -> int:
     """Return the number of stored active configs (the ``status/`` figure)."""
-    return PluginConfig.objects.filter(active=True).count()
+    return sum(1 for row in current_snapshot().configs.values() if row["active"])
 
 
 def registry_for_request() -> Registry:

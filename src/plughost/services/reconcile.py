@@ -25,7 +25,7 @@ from django.conf import settings
 from plughost.core.errors import PluginError
 from plughost.installer import operations
 from plughost.installer.environment import take_snapshot
-from plughost.services import desired, installs
+from plughost.services import desired, missing_packages
 from plughost.services.install_target import forget_modules, make_runner, top_level_modules
 from plughost.services.nodes import ReconcileOutcome
 from plughost.services.registry import Discovery, rebuild
@@ -105,9 +105,9 @@ def _reconcile() -> ReconcileOutcome:
     # Only this node's environment changes: the node lock is enough, and a node that has
     # everything never blocks another node's install.
     desired.sync_plugins_file()  # this node's mirror of the set
-    missing = installs.lacking(packages, before)
+    missing = missing_packages.lacking(packages, before)
     if missing:
-        results = installs.install_missing(missing, before, runner)
+        results = missing_packages.install_missing(missing, before, runner)
         problems += [f"{result.package}: {result.message}" for result in results if not result.ok]
     after = take_snapshot(runner)
     write_adopted({name for name in wanted if after.version_of(name) is not None})

@@ -27,6 +27,8 @@ from plughost.services.state import Change, bump_version, read_versions
 logger = logging.getLogger(__name__)
 
 CHECK_INTERVAL_SECONDS = 0.2
+CONFIG_FIELDS = ("id", "key", "name", "package_name", "active")
+CONFIG_ORDER = ("-active", "name", "key", "id")
 
 
 class Discovery(enum.Enum):
@@ -50,6 +52,12 @@ def current_registry() -> Registry:
     if not holder.watched and holder.due_for_check(CHECK_INTERVAL_SECONDS):
         return ensure_current()
     return holder.current()
+
+
+def current_snapshot() -> Snapshot:
+    """Return this process's snapshot: the registry with the config rows it was built from."""
+    current_registry()
+    return holder.snapshot
 
 
 def ensure_current() -> Registry:
@@ -108,7 +116,13 @@ def _build_snapshot(discovery: Discovery, previous: Snapshot) -> Snapshot:
     definitions = define_plugins(found.candidates, host_version=str(settings.PLUGHOST_HOST_VERSION))
     if discovery is Discovery.RECOLLECT or previous.discovery is None:
         sync_configs(definitions)
-    active_keys = set(PluginConfig.objects.filter(active=True).values_list("key", flat=True))
+    # In the plugin list's default order, so a page of it needs no sorting (nor collation).
+    rows = PluginConfig.objects.order_by(*CONFIG_ORDER).values(*CONFIG_FIELDS)
+    configs = {row["key"]: row for row in rows}
+    for row in configs.values():
+        # What ?search= matches, folded once here; no term holds a newline (terms split on it).
+        row["search_text"] = f"{row['key']}\n{row['name'] or ''}".casefold()
+    active_keys = {key for key, row in configs.items() if row["active"]}
     # AppMixin plugins' Django apps join this process first; one that cannot is not loaded.
     app_errors = plugin_apps.ensure_apps(definitions, active_keys)
     active_keys -= {error.name for error in app_errors}
@@ -120,7 +134,7 @@ def _build_snapshot(discovery: Discovery, previous: Snapshot) -> Snapshot:
         extra_errors=[*found.errors, *app_errors],
         runner=runner,
     )
-    return Snapshot(registry, found, stored.version, stored.collect_version)
+    return Snapshot(registry, found, stored.version, stored.collect_version, configs)
 
 
 def sync_configs(definitions: Definitions) -> None:

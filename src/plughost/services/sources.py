@@ -36,8 +36,14 @@ def plugin_code_runner() -> BoundedRunner | None:
 
 
 def discover_all(runner: BoundedRunner | None = None) -> DiscoveryResult:
-    """Discover in priority order: builtin, samples, folders, modules, packages (first wins)."""
+    """Discover in priority order: builtin, samples, folders, modules, packages (first wins).
+
+    With ``PLUGHOST_PLUGINS_ENABLED`` off only the builtin plugins are discovered (as in
+    InvenTree): no third-party code is imported at all.
+    """
     result = discover_package(BUILTIN_PACKAGE, Origin.BUILTIN, runner=runner)
+    if not settings.PLUGHOST_PLUGINS_ENABLED:
+        return result
     if settings.PLUGHOST_SAMPLE_PLUGINS:
         result.extend(discover_package(SAMPLE_PACKAGE, Origin.SAMPLE, runner=runner))
     for folder in plugin_folders():
