@@ -72,6 +72,28 @@ class Plan:
         return asdict(self)
 
 
+RELOAD_CASES = (
+    Case(
+        "reload",
+        "POST",
+        "/api/plugins/reload/",
+        bodies=({},),
+        expect=(201,),
+        kind="write",
+        heavy=True,
+    ),
+    Case(
+        "reload (collect_plugins)",
+        "POST",
+        "/api/plugins/reload/",
+        bodies=({"collect_plugins": True},),
+        expect=(201,),
+        kind="write",
+        heavy=True,
+    ),
+)
+
+
 def endpoint_cases() -> list[Case]:
     """Return every endpoint of the suite, the floor first."""
     sample = "/api/plugins/sample"
@@ -109,24 +131,7 @@ def endpoint_cases() -> list[Case]:
             kind="write",
         ),
         Case("status", "GET", "/api/plugins/status/"),
-        Case(
-            "reload",
-            "POST",
-            "/api/plugins/reload/",
-            bodies=({},),
-            expect=(201,),
-            kind="write",
-            heavy=True,
-        ),
-        Case(
-            "reload (collect_plugins)",
-            "POST",
-            "/api/plugins/reload/",
-            bodies=({"collect_plugins": True},),
-            expect=(201,),
-            kind="write",
-            heavy=True,
-        ),
+        *RELOAD_CASES,
     ]
 
 
@@ -140,24 +145,7 @@ def scale_cases() -> list[Case]:
         Case("list page ?search=sample&limit=10", "GET", "/api/plugins/?search=sample&limit=10"),
         Case("all settings page ?limit=10", "GET", "/api/plugins/settings/?limit=10"),
         Case("plugin list (every plugin)", "GET", "/api/plugins/", heavy=True),
-        Case(
-            "reload",
-            "POST",
-            "/api/plugins/reload/",
-            bodies=({},),
-            expect=(201,),
-            kind="write",
-            heavy=True,
-        ),
-        Case(
-            "reload (collect_plugins)",
-            "POST",
-            "/api/plugins/reload/",
-            bodies=({"collect_plugins": True},),
-            expect=(201,),
-            kind="write",
-            heavy=True,
-        ),
+        *RELOAD_CASES,
     ]
 
 
