@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from pytest_django import Settings
 
 from plughost.db.models import NodeProcess, PluginConfig
 from plughost.runtime import holder
-from plughost.services import nodes, plugin_settings
+from plughost.services import nodes, plugin_settings, plugins
 from plughost.services.registry import Discovery, ensure_current, rebuild
 from plughost.services.state import Change, bump_version, read_versions
 
@@ -117,3 +118,27 @@ def test_worker_heartbeat_and_queue_show_in_server_info(settings: Settings) -> N
     assert nodes.pending_tasks() == 1
     reports = nodes.node_reports()
     assert [report["role"] for report in reports] == ["worker"]
+
+
+@pytest.fixture
+def watched_process() -> Iterator[None]:
+    """This process as a server's: a watcher keeps it current, reads never check."""
+    holder.watched = True
+    yield
+    holder.watched = False
+
+
+@pytest.mark.usefixtures("watched_process")
+def test_a_write_sees_what_another_process_installed_before_the_watcher_wakes(
+    settings: Settings, plugin_folder: Path
+) -> None:
+    # Another worker installed a package: new plugin code, and the collect version moved.
+    settings.PLUGHOST_PLUGIN_DIRS = (plugin_folder,)
+    bump_version(Change.PACKAGES)
+    assert holder.current().find_definition("taskfixture") is None  # not caught up yet
+
+    config = plugins.activate("taskfixture")
+
+    assert config.active
+    assert holder.current().is_loaded("taskfixture")
+

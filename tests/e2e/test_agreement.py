@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.agreement import Traffic, fresh_get, token_of, wait_for_agreement
+from tests.e2e.agreement import Probe, Traffic, fresh_get, token_of, wait_for_agreement
 from tests.e2e.conftest import ServerFactory
 from tests.e2e.servers import Server, use_postgres
 from tests.fixtures.builder import FixtureBuilder
@@ -29,7 +29,7 @@ def patch(server: Server, token: str, path: str, body: dict[str, object]) -> Non
     assert response.status_code == 200, response.text
 
 
-def serves_hi(token: str, expected: bool) -> object:
+def serves_hi(token: str, expected: bool) -> Probe:
     def probe(server: Server) -> bool:
         return (fresh_get(server, "/plugin/sample/hi/", token).status_code == 200) is expected
 
@@ -49,7 +49,7 @@ def exercise(writer: Server, readers: list[Server], token: str) -> list[float]:
     for path, body, serving in steps:
         patch(writer, token, path, body)
         probe = serves_hi(token, serving)
-        latency = wait_for_agreement(readers, probe, samples=SAMPLES, timeout=10)  # type: ignore[arg-type]
+        latency = wait_for_agreement(readers, probe, samples=SAMPLES, timeout=10)
         assert latency <= WITHIN, f"{path} {body}: not agreed after {latency:.2f}s"
         latencies.append(latency)
     return latencies
@@ -87,7 +87,7 @@ def test_two_nodes_sharing_postgresql_agree(server_factory: ServerFactory) -> No
     assert all(not report["stale"] for report in status["nodes"])
 
 
-def installed_probe(token: str, key: str, expected: bool) -> object:
+def installed_probe(token: str, key: str, expected: bool) -> Probe:
     def probe(server: Server) -> bool:
         response = fresh_get(server, f"/api/plugins/{key}/", token)
         return response.status_code == 200 and response.json()["is_installed"] is expected
@@ -120,7 +120,7 @@ def test_an_install_and_uninstall_reach_every_worker_within_a_second(
             [server],
             installed_probe(token, GOOD_KEY, True),
             samples=SAMPLES,
-            timeout=10,  # type: ignore[arg-type]
+            timeout=10,
         )
         removed = requests.patch(
             server.url(f"/api/plugins/{GOOD_KEY}/uninstall/"),
@@ -133,7 +133,7 @@ def test_an_install_and_uninstall_reach_every_worker_within_a_second(
             [server],
             installed_probe(token, GOOD_KEY, False),
             samples=SAMPLES,
-            timeout=10,  # type: ignore[arg-type]
+            timeout=10,
         )
 
     assert after_install <= WITHIN

@@ -21,7 +21,7 @@ from plughost.api.serializers import PluginSettingSerializer
 from plughost.db.models import PluginSetting
 from plughost.services import plugin_settings
 from plughost.services.plugin_settings import SettingView
-from plughost.services.registry import current_registry
+from plughost.services.registry import current_registry, fresh_registry
 
 PLUGIN_PATH = OpenApiParameter("plugin", str, OpenApiParameter.PATH)
 KEY_PATH = OpenApiParameter("key", str, OpenApiParameter.PATH, pattern=r"^\w+$")
@@ -118,7 +118,7 @@ class PluginSettingDetail(APIView):
         return self._write(request, plugin, key, required=False)
 
     def _write(self, request: Request, plugin: str, key: str, *, required: bool) -> Response:
-        registry = current_registry()
+        registry = fresh_registry()
         view = plugin_settings.get_setting(registry, plugin, key)
         data: Any = request.data
         if not hasattr(data, "get") or "value" not in data:

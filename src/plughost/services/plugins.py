@@ -13,7 +13,13 @@ from plughost.db.models import AuditAction, PluginConfig
 from plughost.services import plugin_apps
 from plughost.services.audit import Actor, audited
 from plughost.services.events import PLUGIN_ACTIVATED, PLUGIN_DEACTIVATED, trigger_event
-from plughost.services.registry import Discovery, current_registry, current_snapshot, rebuild
+from plughost.services.registry import (
+    Discovery,
+    current_registry,
+    current_snapshot,
+    fresh_registry,
+    rebuild,
+)
 from plughost.services.state import Change, bump_version
 from plughost.services.validation import field_deltas, validate_instance
 
@@ -46,7 +52,7 @@ def deactivate(key: str, *, actor: Actor | None = None) -> PluginConfig:
 
 
 def _activate(key: str) -> PluginConfig:
-    registry = current_registry()
+    registry = fresh_registry()
     config = get_config(key)
     definition = registry.find_definition(key)
     if definition is None:
@@ -66,7 +72,7 @@ def _activate(key: str) -> PluginConfig:
 
 
 def _deactivate(key: str) -> PluginConfig:
-    registry = current_registry()
+    registry = fresh_registry()
     config = get_config(key)
     definition = registry.find_definition(key)
     if definition is not None and definition.is_mandatory:
@@ -132,7 +138,7 @@ def write_metadata(key: str, data: Mapping[str, object], how: MetadataWrite) -> 
         result = {**current, **data} if how is MetadataWrite.MERGE else dict(data)
         config.metadata = result
         validate_instance(
-            current_registry(),
+            fresh_registry(),
             config,
             field_deltas({"metadata": (current, result)}),
             field="metadata",

@@ -54,6 +54,18 @@ def current_registry() -> Registry:
     return holder.current()
 
 
+def fresh_registry() -> Registry:
+    """Return a registry that has caught up with every stored change, checked now.
+
+    Writes decide on it: a client that installs through one worker and activates through
+    another must not be told the plugin is missing because this worker's watcher has not
+    woken yet. It costs one query when nothing moved.
+    """
+    if not holder.is_ready():
+        return current_registry()
+    return ensure_current()
+
+
 def current_snapshot() -> Snapshot:
     """Return this process's snapshot: the registry with the config rows it was built from."""
     current_registry()

@@ -32,7 +32,7 @@ from plughost.services.install_target import (
 )
 from plughost.services.install_trial import is_of
 from plughost.services.installs import check_installs_enabled, lease_seconds
-from plughost.services.registry import Discovery, current_registry, rebuild
+from plughost.services.registry import Discovery, fresh_registry, rebuild
 from plughost.services.state import Change, bump_version
 
 logger = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ def uninstall_plugin(key: str, *, config: StoredConfig, actor: Actor) -> Uninsta
 
 
 def _uninstall_locked(key: str, config: StoredConfig, runner: Runner) -> UninstallOutcome:
-    registry = current_registry()
+    registry = fresh_registry()
     stored = PluginConfig.objects.filter(key=key).first()
     if stored is None:
         raise PluginNotFoundError(f"No plugin with key '{key}'", key=key)
