@@ -141,4 +141,3 @@ def test_a_write_sees_what_another_process_installed_before_the_watcher_wakes(
 
     assert config.active
     assert holder.current().is_loaded("taskfixture")
-
