@@ -6,9 +6,11 @@ Each server installs into its own throwaway venv layered on the project's
 
 from __future__ import annotations
 
+import contextlib
+import enum
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ import requests
 from plughost.installer.environment import take_snapshot
 from plughost.installer.runner import Runner
 from tests.e2e.conftest import ServerFactory
-from tests.e2e.servers import Server, postgres_database, use_postgres
+from tests.e2e.servers import Server, kill_server, postgres_database, use_postgres
 from tests.fixtures.builder import Breakage, FixtureBuilder
 from tests.fixtures.index_server import PackageIndex
 from tests.fixtures.pytest_plugin import make_layered_venv
@@ -191,3 +193,80 @@ def test_a_new_node_installs_the_desired_set_at_start_up(
     assert f"plugin package {GOOD}: start-up install: added {GOOD} 1.0.0" in log
     audit = node_b.call("GET", "/api/plugins/audit/?user=(system)").json()["results"]
     assert [(e["action"], e["result"]) for e in audit] == [("install", "ok")]
+
+
+class Moment(enum.Enum):
+    """When, in an install, the server is killed."""
+
+    PIP = "pip"  # pip is downloading from the (held) index
+    TRIAL = "trial"  # pip has installed; the trial load runs (ready() stalls)
+
+
+@pytest.mark.parametrize("moment", list(Moment), ids=lambda moment: moment.value)
+def test_a_server_killed_during_an_install_restarts_without_the_package(
+    moment: Moment, server_factory: ServerFactory, fixture_builder: FixtureBuilder, tmp_path: Path
+) -> None:
+    fixture_builder.build("good", "1.0.0")
+    fixture_builder.build("good", "5.0.0", breakage=Breakage.STALL)
+    python = make_layered_venv(tmp_path / "env")
+    stalled = tmp_path / "stalled"
+    variables = {
+        "PLUGHOST_FIXTURE_STALL_FILE": str(stalled),
+        "PLUGHOST_PLUGIN_LOAD_TIMEOUT": "120",
+    }
+    server = start(server_factory, python, variables, workers=2)
+    client = Client(server)
+    version = "1.0.0" if moment is Moment.PIP else "5.0.0"
+
+    with PackageIndex(fixture_builder.out_dir) as index:
+        if moment is Moment.PIP:
+            index.hold()
+
+        def install() -> None:
+            with contextlib.suppress(requests.RequestException):  # the server dies under it
+                client.install(index, version, allow_host_changes=True)
+
+        thread = threading.Thread(target=install)
+        thread.start()
+        if moment is Moment.PIP:
+            index.wait_for_request()
+        else:
+            wait_for(stalled.exists, "the trial load to start")
+        kill_server(server)
+        index.release()
+        thread.join(TIMEOUT)
+        time.sleep(3)  # time enough for a pip that outlived its server to finish
+
+        left = take_snapshot(Runner(python=str(python))).version_of(GOOD)
+        # pip died with its server; a finished pip's package stays until the restart.
+        assert left == (None if moment is Moment.PIP else "5.0.0")
+
+        again = Client(
+            start(
+                server_factory,
+                python,
+                variables,
+                workers=2,
+                data_dir=server.data_dir,
+                database_url=server.database_url,
+            )
+        )
+
+        assert take_snapshot(Runner(python=str(python))).version_of(GOOD) is None
+        assert again.call("GET", f"/api/plugins/{GOOD_KEY}/").status_code == 404
+        if moment is Moment.TRIAL:
+            log = again.server.log_path.read_text()
+            assert f"an interrupted install of {GOOD} was undone" in log
+        # The lock the killed install held is free: the next install goes through.
+        retried = again.install(index, "1.0.0")
+        assert retried.status_code == 201, retried.text
+        plugin = again.every_worker(f"/api/plugins/{GOOD_KEY}/", lambda body: True)
+        assert (plugin["is_installed"], plugin["meta"]["version"]) == (True, "1.0.0")
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"waited {timeout} s for {what}")
+        time.sleep(0.05)

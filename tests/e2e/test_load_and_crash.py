@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import random
-import signal
 import textwrap
 import threading
 import time
@@ -28,7 +27,7 @@ import requests
 
 from tests.e2e.agreement import token_of
 from tests.e2e.conftest import ServerFactory
-from tests.e2e.servers import Server
+from tests.e2e.servers import Server, kill_server
 
 CLIENTS = 16
 KEYS = [f"S{n}" for n in range(8)]
@@ -191,13 +190,6 @@ def test_soak_of_mixed_traffic_has_no_errors_and_flat_memory(
     assert set(after) == set(before)  # no worker died and was replaced
     for pid, kb in after.items():
         assert kb - before[pid] < RSS_GROWTH_LIMIT_KB, (pid, before[pid], kb)
-
-
-def kill_server(server: Server) -> None:
-    """SIGKILL the arbiter and its workers at once, as a power cut would."""
-    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
-    for pid in [server.pid, *map(int, children)]:
-        os.kill(pid, signal.SIGKILL)
 
 
 def test_sigkill_during_writes_and_activations_leaves_consistent_state(

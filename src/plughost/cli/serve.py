@@ -62,9 +62,16 @@ def prepare_plugin_packages() -> None:
     """
     # Services import models, which exist only after django.setup(), done after parsing.
     from plughost.services.desired import sync_plugins_file  # noqa: PLC0415
+    from plughost.services.install_lock import release_dead_local_holder  # noqa: PLC0415
     from plughost.services.missing_packages import install_missing_packages  # noqa: PLC0415
+    from plughost.services.package_journal import recover_interrupted  # noqa: PLC0415
 
     try:
+        # What an install or uninstall killed half-way left, before any worker loads it.
+        recovered = recover_interrupted(starting=True)
+        if recovered is not None:
+            print(f"plugin packages: {recovered}", flush=True)
+        release_dead_local_holder()
         if settings.PLUGHOST_PLUGINS_ON_STARTUP:
             for outcome in install_missing_packages():
                 print(f"plugin package {outcome.package}: {outcome.message}", flush=True)

@@ -137,15 +137,18 @@ class DryRunReport:
         return summary
 
 
-def install(target: InstallTarget, *, runner: Runner | None = None) -> InstallResult:
+def install(
+    target: InstallTarget, *, runner: Runner | None = None, before: Snapshot | None = None
+) -> InstallResult:
     """Install ``target`` into the runner's environment, or leave it as it was.
 
     On a pip failure or timeout the environment is restored from the
-    snapshot taken before, and :class:`InstallError` carries pip's output
-    (followed by the restore's, if one was needed).
+    snapshot taken before (``before``, when the caller took it already), and
+    :class:`InstallError` carries pip's output (followed by the restore's, if
+    one was needed).
     """
     runner = runner or Runner()
-    before = take_snapshot(runner)
+    before = before or take_snapshot(runner)
     try:
         result = runner.run("install", _install_args(target, runner))
     except InstallError as exc:
@@ -168,11 +171,13 @@ def install(target: InstallTarget, *, runner: Runner | None = None) -> InstallRe
     )
 
 
-def uninstall(package_name: str, *, runner: Runner | None = None) -> UninstallResult:
+def uninstall(
+    package_name: str, *, runner: Runner | None = None, before: Snapshot | None = None
+) -> UninstallResult:
     """Remove the distribution ``package_name`` (a bare project name)."""
     runner = runner or Runner()
     name = check_project_name(package_name)
-    before = take_snapshot(runner)
+    before = before or take_snapshot(runner)
     args = [name] if runner.tool is PackageTool.UV else ["--yes", name]
     result = runner.run("uninstall", args)
     if not result.succeeded:

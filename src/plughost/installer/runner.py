@@ -11,6 +11,10 @@ every ``PIP_*`` variable and config file of the machine (behaviour spec 4.1,
   with ``--no-config`` and without ``UV_*`` variables for the same reason;
 * the process gets its own process group, and on timeout the whole group is
   killed, so a hung build backend cannot outlive the request;
+* on Linux it dies with the server process that started it (``PR_SET_PDEATHSIG``,
+  set by a small launcher that then execs the command): a pip left running
+  by a killed server would change the environment behind the recovery of
+  the interrupted install (``services.package_journal``);
 * output is merged, stripped of colours and progress bars, and masked.
 
 uv is used when an executable is found next to the host's interpreter or on
@@ -20,6 +24,7 @@ uv is used when an executable is found next to the host's interpreter or on
 from __future__ import annotations
 
 import enum
+import errno
 import os
 import re
 import shutil
@@ -39,6 +44,20 @@ DEFAULT_TIMEOUT = 300.0
 
 MAX_OUTPUT_LINES = 400
 """Longer output keeps its last lines: that is where pip reports what went wrong."""
+
+_LAUNCHER = (
+    "import ctypes, os, signal, sys\n"
+    "ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)\n"  # 1: PR_SET_PDEATHSIG
+    "if os.getppid() != int(sys.argv[1]):\n"  # the parent died before prctl took effect
+    "    os._exit(137)\n"
+    "try:\n"
+    "    os.execv(sys.argv[2], sys.argv[2:])\n"
+    "except OSError as exc:\n"
+    "    sys.stderr.write(f'{sys.argv[2]} could not be started: {exc.strerror}\\n')\n"
+    "    os._exit(127)\n"
+)
+"""Run by ``python -I -S -c``: the child is killed when its parent dies, then becomes the
+command. A launcher rather than ``preexec_fn``, which is unsafe in a threaded server."""
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
 _KILL_GRACE = 5.0
@@ -126,7 +145,7 @@ def run_command(
     started = time.monotonic()
     try:
         process = subprocess.Popen(
-            list(argv),
+            _dying_with_this_process(argv),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -158,6 +177,16 @@ def run_command(
         output=tuple(clean_output(raw.decode("utf-8", errors="replace"))),
         duration=time.monotonic() - started,
     )
+
+
+def _dying_with_this_process(argv: Sequence[str]) -> list[str]:
+    """Return ``argv`` behind the launcher (on Linux); raise OSError as Popen would."""
+    if not sys.platform.startswith("linux") or not argv:
+        return list(argv)
+    program = shutil.which(argv[0])
+    if program is None:
+        raise FileNotFoundError(errno.ENOENT, "No such executable file", argv[0])
+    return [sys.executable, "-I", "-S", "-c", _LAUNCHER, str(os.getpid()), program, *argv[1:]]
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:

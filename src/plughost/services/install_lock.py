@@ -52,9 +52,15 @@ def install_lock(
     try:
         yield holder
     finally:
-        InstallLock.objects.filter(pk=LOCK_ID, holder=holder).update(
-            holder="", operation="", expires=None
-        )
+        release_holder(holder)
+
+
+def release_holder(holder: str) -> bool:
+    """Free the lock if ``holder`` has it; return whether it did."""
+    freed = InstallLock.objects.filter(pk=LOCK_ID, holder=holder).update(
+        holder="", operation="", expires=None
+    )
+    return bool(freed)
 
 
 def _take(holder: str, operation: str, lease_seconds: float) -> bool:
@@ -80,16 +86,33 @@ def _take(holder: str, operation: str, lease_seconds: float) -> bool:
 def _dead_local_holder() -> str | None:
     """Return the current holder's id when it is a process of this host that no longer runs."""
     current = InstallLock.objects.filter(pk=LOCK_ID).values_list("holder", flat=True).first()
-    host, _, rest = (current or "").partition(":")
-    pid = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+    if not current or current.partition(":")[0] != socket.gethostname():
         return None
-    return current if not _is_running(int(pid)) else None
+    return None if holder_is_running(current) else current
 
 
-def _is_running(pid: int) -> bool:
+def release_dead_local_holder() -> bool:
+    """Free the lock when a process of this host that died holds it; return whether it did.
+
+    ``serve`` calls it at start-up, so a lock left by a killed install does not show as
+    held (nor wait for the next install to take it over).
+    """
+    dead = _dead_local_holder()
+    return dead is not None and release_holder(dead)
+
+
+def holder_is_running(holder: str) -> bool:
+    """Whether the process of holder id ``<host>:<pid>:<random>`` runs (this host only).
+
+    This process's own id counts as running: its operation is still in a frame above.
+    """
+    pid = holder.partition(":")[2].partition(":")[0]
+    if not pid.isdigit():
+        return False
+    if int(pid) == os.getpid():
+        return True
     try:
-        os.kill(pid, 0)
+        os.kill(int(pid), 0)
     except ProcessLookupError:
         return False
     except PermissionError:  # it runs, as another user

@@ -46,6 +46,7 @@ from plughost.core.errors import (
 from plughost.core.mixins import AppMixin
 from plughost.db.models import AuditAction, InstallFailure
 from plughost.installer import operations
+from plughost.installer.environment import Snapshot
 from plughost.installer.operations import DryRunReport, InstallResult
 from plughost.installer.requests import InstallTarget, parse_install_request
 from plughost.installer.runner import Runner
@@ -66,6 +67,7 @@ from plughost.services.install_target import (
 )
 from plughost.services.install_trial import is_of, trial_load
 from plughost.services.notifications import notify_install_failed, notify_install_succeeded
+from plughost.services.package_journal import Operation, journaled, recover_interrupted
 from plughost.services.registry import Discovery, rebuild
 from plughost.services.state import Change, bump_version
 
@@ -172,8 +174,9 @@ def install_package(
         try:
             with install_lock(
                 f"install {target.describe()} by {actor.username}", lease_seconds=lease_seconds()
-            ):
-                outcome = _install_locked(target, host_changes, actor, make_runner())
+            ) as holder:
+                recover_interrupted(lock_holder=holder)
+                outcome = _install_locked(target, host_changes, actor, make_runner(), holder)
         except InstallError as exc:
             notify_install_failed(target.describe(), exc.message)
             raise
@@ -204,27 +207,31 @@ def dry_run_package(request: InstallRequest, *, actor: Actor) -> DryRunOutcome:
 
 
 def _install_locked(
-    target: InstallTarget, host_changes: HostChanges, actor: Actor, runner: Runner
+    target: InstallTarget, host_changes: HostChanges, actor: Actor, runner: Runner, holder: str
 ) -> InstallOutcome:
     if host_changes is HostChanges.REFUSE:
         report = operations.dry_run(target, runner=runner)
         operations.raise_for_host_conflicts(report, operations.host_requirement_names())
-    installed = _run_install(target, runner)
-    failures = trial_load(installed.changed)
-    if failures:
-        raise _roll_back(target, installed, failures, runner)
-    name = installed.name
-    version = installed.result.after.version_of(name) if name else None
-    with transaction.atomic():
-        if name is not None:
-            desired.record_package(
-                target.with_name(name),
-                version=version or "",
-                installed_by=actor.username,
-                allow_host_changes=host_changes is HostChanges.ALLOW,
-            )
-            InstallFailure.objects.filter(package=name).delete()
-        bump_version(Change.PACKAGES)
+    # From pip to the commit, a kill leaves a journal: the next start undoes the change.
+    with journaled(
+        holder, Operation.INSTALL, target.name, runner, index_url=target.index_url
+    ) as before:
+        installed = _run_install(target, runner, before)
+        failures = trial_load(installed.changed)
+        if failures:
+            raise _roll_back(target, installed, failures, runner)
+        name = installed.name
+        version = installed.result.after.version_of(name) if name else None
+        with transaction.atomic():
+            if name is not None:
+                desired.record_package(
+                    target.with_name(name),
+                    version=version or "",
+                    installed_by=actor.username,
+                    allow_host_changes=host_changes is HostChanges.ALLOW,
+                )
+                InstallFailure.objects.filter(package=name).delete()
+            bump_version(Change.PACKAGES)
     registry = rebuild(Discovery.RECOLLECT)
     packages = installed.changed | ({name} if name else set())
     return InstallOutcome(
@@ -237,9 +244,9 @@ def _install_locked(
     )
 
 
-def _run_install(target: InstallTarget, runner: Runner) -> _Installed:
+def _run_install(target: InstallTarget, runner: Runner, before: Snapshot) -> _Installed:
     """Run pip or uv; make the changed code importable here, forgetting the old modules."""
-    result = operations.install(target, runner=runner)
+    result = operations.install(target, runner=runner, before=before)
     ensure_importable()
     changes = result.changes
     installed = _Installed(

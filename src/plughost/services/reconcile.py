@@ -12,12 +12,9 @@ for it, so every process of the node rediscovers after the packages are in place
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -28,25 +25,12 @@ from plughost.installer.environment import take_snapshot
 from plughost.services import desired, missing_packages
 from plughost.services.install_target import forget_modules, make_runner, top_level_modules
 from plughost.services.nodes import ReconcileOutcome
+from plughost.services.package_journal import node_lock, recover_interrupted
 from plughost.services.registry import Discovery, rebuild
 
 logger = logging.getLogger(__name__)
 
 ADOPTED_FILE = "reconciled.json"
-LOCK_FILE = "reconcile.lock"
-
-
-@contextmanager
-def node_lock() -> Iterator[None]:
-    """Hold this node's reconcile lock (blocking: the other processes of the node wait)."""
-    path = Path(settings.PLUGHOST_DATA_DIR) / LOCK_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def read_adopted() -> set[str]:
@@ -73,9 +57,10 @@ def reconcile_node() -> ReconcileOutcome:
     Never raises for a package problem: the outcome says what failed, and the node keeps
     serving with the packages it has.
     """
-    if settings.PLUGHOST_PLUGIN_NOINSTALL:
-        return ReconcileOutcome(True, "installs are disabled on this node; not reconciled")
     with node_lock():
+        recover_interrupted(locked=True)  # what a killed install of this node left
+        if settings.PLUGHOST_PLUGIN_NOINSTALL:
+            return ReconcileOutcome(True, "installs are disabled on this node; not reconciled")
         try:
             return _reconcile()
         except PluginError as exc:

@@ -32,6 +32,7 @@ from plughost.services.install_target import (
 )
 from plughost.services.install_trial import is_of
 from plughost.services.installs import check_installs_enabled, lease_seconds
+from plughost.services.package_journal import Operation, journaled, recover_interrupted
 from plughost.services.registry import Discovery, fresh_registry, rebuild
 from plughost.services.state import Change, bump_version
 
@@ -66,8 +67,11 @@ def uninstall_plugin(key: str, *, config: StoredConfig, actor: Actor) -> Uninsta
     """
     with audited(AuditAction.UNINSTALL, key, actor) as note:
         check_installs_enabled()
-        with install_lock(f"uninstall {key} by {actor.username}", lease_seconds=lease_seconds()):
-            outcome = _uninstall_locked(key, config, make_runner())
+        with install_lock(
+            f"uninstall {key} by {actor.username}", lease_seconds=lease_seconds()
+        ) as holder:
+            recover_interrupted(lock_holder=holder)
+            outcome = _uninstall_locked(key, config, make_runner(), holder)
         note.message = f"removed {outcome.package} {outcome.version or ''}".rstrip()
         if outcome.deleted_configs:
             note.message += "; deleted configs: " + ", ".join(outcome.deleted_configs)
@@ -76,7 +80,9 @@ def uninstall_plugin(key: str, *, config: StoredConfig, actor: Actor) -> Uninsta
     return outcome
 
 
-def _uninstall_locked(key: str, config: StoredConfig, runner: Runner) -> UninstallOutcome:
+def _uninstall_locked(
+    key: str, config: StoredConfig, runner: Runner, holder: str
+) -> UninstallOutcome:
     registry = fresh_registry()
     stored = PluginConfig.objects.filter(key=key).first()
     if stored is None:
@@ -111,17 +117,19 @@ def _uninstall_locked(key: str, config: StoredConfig, runner: Runner) -> Uninsta
             key=key,
         )
     modules = top_level_modules({package})
-    result = operations.uninstall(package, runner=runner)
-    forget_modules(modules)
-    with transaction.atomic():
-        desired.remove_package(package)
-        InstallFailure.objects.filter(package=package).delete()
-        deleted: list[str] = []
-        if config is StoredConfig.DELETE:
-            configs = PluginConfig.objects.filter(key__in=plugins)
-            deleted = sorted(configs.values_list("key", flat=True))
-            configs.delete()
-        bump_version(Change.PACKAGES)
+    # From pip to the commit, a kill leaves a journal: the next start reinstalls the package.
+    with journaled(holder, Operation.UNINSTALL, package, runner) as before:
+        result = operations.uninstall(package, runner=runner, before=before)
+        forget_modules(modules)
+        with transaction.atomic():
+            desired.remove_package(package)
+            InstallFailure.objects.filter(package=package).delete()
+            deleted: list[str] = []
+            if config is StoredConfig.DELETE:
+                configs = PluginConfig.objects.filter(key__in=plugins)
+                deleted = sorted(configs.values_list("key", flat=True))
+                configs.delete()
+            bump_version(Change.PACKAGES)
     rebuild(Discovery.RECOLLECT)
     return UninstallOutcome(
         package=package,

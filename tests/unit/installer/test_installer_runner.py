@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -175,3 +177,41 @@ def _is_gone(pid: int) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_the_command_dies_with_the_process_that_started_it(tmp_path: Path) -> None:
+    # A server killed during an install must not leave pip changing the environment.
+    pid_file = tmp_path / "child.pid"
+    starter = (
+        "from plughost.installer.runner import run_command\n"
+        f"run_command(['sh', '-c', 'echo $$ > {pid_file}; exec sleep 60'], timeout=120)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", starter])
+    deadline = time.monotonic() + 10
+    while not pid_file.exists() or not pid_file.read_text().strip():
+        assert time.monotonic() < deadline, "the command did not start"
+        time.sleep(0.05)
+    child = int(pid_file.read_text())
+    assert not _is_gone_now(child)
+
+    parent.send_signal(signal.SIGKILL)
+    parent.wait(10)
+
+    assert _is_gone(child)
+
+
+def test_a_command_that_cannot_be_executed_is_an_install_error(tmp_path: Path) -> None:
+    not_executable = tmp_path / "tool"
+    not_executable.write_text("#!/bin/sh\n")
+
+    with pytest.raises(InstallError, match="could not be started"):
+        run_command([str(not_executable)], timeout=5)
+
+
+def _is_gone_now(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "State:\tZ" in status
