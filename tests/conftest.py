@@ -20,6 +20,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from plughost.server.limits import auth_failures
+from plughost.services import nodes
 
 # Fixture wheels, the loopback package index and throwaway venvs (real installs).
 pytest_plugins = ["tests.fixtures.pytest_plugin"]
@@ -54,6 +55,12 @@ def _fast_password_hashing() -> Iterator[None]:
     # The default hasher takes a noticeable fraction of a second per password.
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _forget_worker_state() -> None:
+    """``GET /api/`` remembers the worker state for a second: not from test to test."""
+    nodes.forget_worker_state()
 
 
 @pytest.fixture(autouse=True)

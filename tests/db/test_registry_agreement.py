@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -141,3 +142,56 @@ def test_a_write_sees_what_another_process_installed_before_the_watcher_wakes(
 
     assert config.active
     assert holder.current().is_loaded("taskfixture")
+
+
+def test_setting_reads_are_cached_until_a_setting_changes_elsewhere(
+    django_assert_num_queries: Any,
+) -> None:
+    registry = holder.current()
+    first = plugin_settings.get_setting(registry, "plughost", "ENABLE_PLUGINS_URL")
+    with django_assert_num_queries(0):
+        again = plugin_settings.get_setting(registry, "plughost", "ENABLE_PLUGINS_URL")
+        listed = plugin_settings.list_plugin_settings(registry, "plughost")
+    assert again.row.value == first.row.value == "True"
+    assert "ENABLE_PLUGINS_URL" in {view.row.key for view in listed}
+
+    # Another process writes the row and bumps the settings version.
+    config = PluginConfig.objects.get(key="plughost")
+    config.settings.filter(key="ENABLE_PLUGINS_URL").update(value="False")
+    bump_version(Change.SETTINGS)
+    ensure_current()
+
+    after = plugin_settings.get_setting(registry, "plughost", "ENABLE_PLUGINS_URL")
+    assert after.row.value == "False"
+    rows = {s.row.key: s.row.value for s in plugin_settings.all_stored_rows()}
+    assert rows["ENABLE_PLUGINS_URL"] == "False"
+
+
+def test_a_local_setting_write_is_read_back_at_once_from_the_cache() -> None:
+    registry = holder.current()
+    plugin_settings.list_plugin_settings(registry, "plughost")  # cache the rows
+    plugin_settings.all_stored_rows()
+
+    plugin_settings.update_setting("plughost", "ENABLE_PLUGINS_URL", False)
+
+    view = plugin_settings.get_setting(registry, "plughost", "ENABLE_PLUGINS_URL")
+    assert view.row.value == "False"
+    rows = {s.row.key: s.row.value for s in plugin_settings.all_stored_rows()}
+    assert rows["ENABLE_PLUGINS_URL"] == "False"
+
+
+def test_server_info_reads_the_worker_state_at_most_once_a_second(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.PLUGHOST_NODE_ID = "node-w"
+    clock = [1000.0]
+    monkeypatch.setattr(nodes.time, "monotonic", lambda: clock[0])
+    assert nodes.worker_state() == nodes.WorkerState(running=False, pending_tasks=0)
+
+    nodes.report(1, role=nodes.Role.WORKER)
+    async_task("math.floor", 1.5)
+    clock[0] += 0.5
+    assert nodes.worker_state().running is False  # remembered
+
+    clock[0] += 0.6
+    assert nodes.worker_state() == nodes.WorkerState(running=True, pending_tasks=1)

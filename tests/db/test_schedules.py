@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django_q.models import Schedule
 
 from plughost.core.errors import MixinImplementationError, PluginNotFoundError
@@ -139,3 +141,26 @@ def test_tasks_are_listed_with_their_plugin_and_state(worker_registry: Registry)
     ]
     assert all(t.last_run is None for t in tasks)
     assert [t.task for t in list_plugin_tasks(holder.current(), key="nothing")] == []
+
+
+def test_a_rebuild_that_changes_no_task_does_not_sync(worker_registry: Registry) -> None:
+    plugins.activate("schedule")
+    assert "plugin.schedule.hello" in stored()
+    Schedule.objects.filter(name="plugin.schedule.hello").delete()  # behind the host's back
+
+    # Activating a plugin without tasks rebuilds; the tasks it syncs from did not change.
+    with CaptureQueriesContext(connection) as counted:
+        plugins.activate("sample")
+    assert not any("django_q_schedule" in q["sql"] for q in counted.captured_queries)
+    assert "plugin.schedule.hello" not in stored()
+
+    # A rediscovery syncs whatever changed.
+    reload_registry(Discovery.RECOLLECT)
+    assert "plugin.schedule.hello" in stored()
+
+
+def test_a_rebuild_that_changes_the_tasks_syncs(worker_registry: Registry) -> None:
+    plugins.activate("schedule")
+    plugins.activate("taskfixture")
+
+    assert {"plugin.schedule.hello", "plugin.taskfixture.ok"} <= set(stored())

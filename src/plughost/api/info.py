@@ -77,14 +77,15 @@ class InfoView(APIView):
         """Return the server information."""
         user = request.user
         authenticated = bool(user and user.is_authenticated)
+        workers = nodes.worker_state()
         return Response(
             {
                 "server": SERVER_NAME,
                 "version": str(settings.PLUGHOST_HOST_VERSION),
                 "instance": INSTANCE_NAME,
                 "apiVersion": API_VERSION,
-                "worker_running": nodes.worker_running(),
-                "worker_pending_tasks": nodes.pending_tasks(),
+                "worker_running": workers.running,
+                "worker_pending_tasks": workers.pending_tasks,
                 "plugins_enabled": settings.PLUGHOST_PLUGINS_ENABLED,
                 "plugins_install_disabled": bool(settings.PLUGHOST_PLUGIN_NOINSTALL)
                 or not settings.PLUGHOST_PLUGINS_ENABLED,

@@ -40,6 +40,7 @@ from plughost.services.registry import (
     Discovery,
     current_registry,
     current_snapshot,
+    fresh_registry,
     reload_registry,
 )
 
@@ -246,7 +247,12 @@ class PluginActivate(APIView):
         return self._activate(request, plugin)
 
     def _activate(self, request: Request, plugin: str) -> Response:
-        get_config_or_404(plugin)
+        # 404 before the body's 400; a key this process does not know yet is checked afresh
+        # (another worker may have just installed it).
+        if plugin not in current_snapshot().configs:
+            fresh_registry()
+            if plugin not in current_snapshot().configs:
+                raise NotFound()
         serializer = PluginActivateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         config = _set_active(plugin, bool(serializer.validated_data.get("active", True)), request)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -20,7 +21,7 @@ from plughost.api.rendering import render_setting
 from plughost.api.serializers import PluginSettingSerializer
 from plughost.db.models import PluginSetting
 from plughost.services import plugin_settings
-from plughost.services.plugin_settings import SettingView
+from plughost.services.plugin_settings import SettingView, StoredRow
 from plughost.services.registry import current_registry, fresh_registry
 
 PLUGIN_PATH = OpenApiParameter("plugin", str, OpenApiParameter.PATH)
@@ -54,21 +55,21 @@ class PluginSettingList(GenericAPIView[Any]):
     def get(self, request: Request) -> Response:
         """Return one page of stored settings of every plugin, in a stable order."""
         registry = current_registry()
-        queryset = PluginSetting.objects.select_related("plugin").filter(hidden=False)
+        rows: Sequence[StoredRow] = plugin_settings.all_stored_rows()
         active = bool_param(request, "plugin__active")
         if active is not None:
-            queryset = queryset.filter(plugin__active=active)
+            rows = [stored for stored in rows if stored.plugin_active is active]
         key = request.query_params.get("plugin__key")
         if key:
-            queryset = queryset.filter(plugin__key=key)
+            rows = [stored for stored in rows if stored.plugin_key == key]
         paginator = EnvelopePagination()
-        page = paginator.paginate_items(queryset.order_by("plugin__key", "id"), request)
+        page = paginator.paginate_items(rows, request)
         results = []
-        for row in page:
-            definition = registry.find_definition(row.plugin.key)
-            spec = definition.find_setting(row.key) if definition else None
+        for stored in page:
+            definition = registry.find_definition(stored.plugin_key)
+            spec = definition.find_setting(stored.row.key) if definition else None
             results.append(
-                render_setting(SettingView(row=row, spec=spec, plugin_key=row.plugin.key))
+                render_setting(SettingView(row=stored.row, spec=spec, plugin_key=stored.plugin_key))
             )
         return paginator.envelope(results)
 
@@ -119,16 +120,16 @@ class PluginSettingDetail(APIView):
 
     def _write(self, request: Request, plugin: str, key: str, *, required: bool) -> Response:
         registry = fresh_registry()
-        view = plugin_settings.get_setting(registry, plugin, key)
+        spec = plugin_settings.find_spec(registry, plugin, key)  # 404s before the body's 400
         data: Any = request.data
         if not hasattr(data, "get") or "value" not in data:
             if required:
                 raise ValidationError({"value": ["This field is required."]})
-            return Response(render_setting(view))
+            return Response(render_setting(plugin_settings.get_setting(registry, plugin, key)))
         value = data.get("value")
         if isinstance(value, str):
             check_text(value, field="value")
         updated = plugin_settings.update_setting(
-            plugin, view.row.key, value, registry=registry, actor=actor_of(request)
+            plugin, spec.key, value, registry=registry, actor=actor_of(request)
         )
         return Response(render_setting(updated))

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
+from plughost.core.definition import Definitions
 from plughost.core.discovery import DiscoveryResult
 from plughost.core.registry import Registry, empty_registry
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,13 @@ class Snapshot:
     # The stored config rows (id, key, name, package_name, active) read by the same rebuild,
     # by key: every change to them bumps the version, so they are as current as the registry.
     configs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # The validated definitions of the discovery: a rebuild without rediscovery reuses them.
+    definitions: Definitions | None = None
+
+
+def value_marker(key: str, setting: str) -> tuple[str, str, str]:
+    """The cache entry of one setting's typed value."""
+    return ("value", key, setting.upper())
 
 
 class RegistryHolder:
@@ -37,11 +47,12 @@ class RegistryHolder:
         self._snapshot = Snapshot(empty_registry(), None, -1, -1)
         self._build_lock = threading.RLock()
         self._checked_at = 0.0
-        self._settings: dict[tuple[str, str], object] = {}
+        self._settings: dict[Hashable, Any] = {}
+        self._per_snapshot: set[Hashable] = set()
         self._settings_version = -1
         self.watched = False
 
-    # Setting values, cached until the stored settings version moves ----------------------
+    # Setting values and rows, cached until the stored settings version moves ------------
     @property
     def settings_version(self) -> int:
         """Return the settings version the cache holds values of."""
@@ -49,13 +60,44 @@ class RegistryHolder:
 
     def cached_setting(self, key: str, setting: str, load: Callable[[], object]) -> object:
         """Return a cached typed setting value, loading it once."""
-        marker = (key, setting.upper())
+        return self.cached(value_marker(key, setting), load)
+
+    def cached(self, marker: Hashable, load: Callable[[], T], *, per_snapshot: bool = False) -> T:
+        """Return what ``load`` returned for ``marker`` since the settings cache was cleared.
+
+        ``per_snapshot``: also forget it whenever a new snapshot is swapped in (it depends
+        on which plugins are active, say). The dict is taken before loading: a value loaded
+        while another thread cleared the cache (a write committed meanwhile) lands in the
+        forgotten dict, never in the new one.
+        """
+        cache = self._settings
         try:
-            return self._settings[marker]
+            return cast(T, cache[marker])
         except KeyError:
             value = load()
-            self._settings[marker] = value
+            if per_snapshot:
+                self._per_snapshot.add(marker)
+            cache[marker] = value
             return value
+
+    def forget(self, marker: Hashable) -> None:
+        """Drop one cached entry (its stored rows changed in this process)."""
+        self._settings.pop(marker, None)
+
+    def written_here(self, markers: Iterable[Hashable], version: int) -> None:
+        """This process wrote what ``markers`` cache, moving the settings version to ``version``.
+
+        When no other change came in between (the version moved by exactly one), only those
+        entries go, so a write does not make every other setting load again; otherwise
+        everything goes. The cache is replaced, not changed in place, for the reason
+        :meth:`cached` gives.
+        """
+        if version != self._settings_version + 1:
+            self.clear_settings(version)
+            return
+        dropped = set(markers)
+        self._settings = {m: v for m, v in self._settings.items() if m not in dropped}
+        self._settings_version = version
 
     def clear_settings(self, version: int) -> None:
         """Forget every cached setting value (a setting changed somewhere)."""
@@ -75,9 +117,18 @@ class RegistryHolder:
         """Return whether a registry has been built in this process."""
         return self._snapshot.version >= 0
 
-    def swap(self, snapshot: Snapshot) -> None:
-        """Replace the snapshot whole (readers see the old or the new one, never a mix)."""
+    def swap(self, snapshot: Snapshot, *, same_configs: bool = False) -> None:
+        """Replace the snapshot whole (readers see the old or the new one, never a mix).
+
+        Cached setting rows go too, unless ``same_configs`` says the rebuild kept the same
+        config rows (an activation, a reload): then only what is cached per snapshot goes.
+        """
         self._snapshot = snapshot
+        if same_configs:
+            dropped = self._per_snapshot
+            self._settings = {m: v for m, v in self._settings.items() if m not in dropped}
+        else:
+            self._settings = {}
 
     @contextmanager
     def rebuilding(self) -> Iterator[None]:

@@ -87,7 +87,9 @@ def queue_event(registry: Registry, event: str, data: dict[str, Any]) -> QueuedE
     keys = [
         plugin.slug for plugin in registry.with_mixin("events") if isinstance(plugin, EventMixin)
     ]
-    with transaction.atomic():
+    if not keys:
+        return QueuedEvent(event=event, data=plain, plugins=keys)
+    with transaction.atomic():  # all or none of the deliveries
         for key in keys:
             async_task(
                 DELIVER_TASK,

@@ -51,6 +51,7 @@ from plughost.installer.operations import DryRunReport, InstallResult
 from plughost.installer.requests import InstallTarget, parse_install_request
 from plughost.installer.runner import Runner
 from plughost.installer.secrets import mask_secrets
+from plughost.runtime import holder
 from plughost.services import desired
 from plughost.services.audit import Actor, audited
 from plughost.services.events import (
@@ -327,13 +328,21 @@ def _summary(outcome: InstallOutcome) -> str:
     return f"installed {installed}; plugins: {plugins}"
 
 
-def install_failures() -> list[RegistryError]:
-    """Return the stored failures of rolled-back installs (shown with the registry errors)."""
-    failures = []
-    for row in InstallFailure.objects.order_by("created", "id"):
-        try:
-            stage = Stage(row.stage)
-        except ValueError:
-            stage = Stage.DISCOVERY
-        failures.append(RegistryError(stage, row.name, row.message))
-    return failures
+def install_failures() -> tuple[RegistryError, ...]:
+    """Return the stored failures of rolled-back installs (shown with the registry errors).
+
+    Read once per registry snapshot: every change to them bumps the collect version with
+    it, which swaps the snapshot (and forgets this) in every process.
+    """
+
+    def load() -> tuple[RegistryError, ...]:
+        failures = []
+        for row in InstallFailure.objects.order_by("created", "id"):
+            try:
+                stage = Stage(row.stage)
+            except ValueError:
+                stage = Stage.DISCOVERY
+            failures.append(RegistryError(stage, row.name, row.message))
+        return tuple(failures)
+
+    return holder.cached("install failures", load, per_snapshot=True)

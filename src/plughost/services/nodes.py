@@ -10,6 +10,7 @@ import enum
 import importlib.metadata
 import os
 import socket
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -119,6 +120,41 @@ def node_reports() -> list[dict[str, Any]]:
         }
         for row in NodeProcess.objects.all()
     ]
+
+
+@dataclass(frozen=True)
+class WorkerState:
+    """What ``GET /api/`` says of the task workers."""
+
+    running: bool
+    pending_tasks: int
+
+
+WORKER_STATE_SECONDS = 1.0
+_worker_state: tuple[float, WorkerState] | None = None
+
+
+def worker_state() -> WorkerState:
+    """Return whether a worker runs and how many tasks wait, read at most once a second.
+
+    Every client asks ``GET /api/`` when it connects, and the two queries cost more than
+    the rest of the answer; the figures move with heartbeats 5 s apart, so a second old
+    is as good as new.
+    """
+    global _worker_state  # noqa: PLW0603 - one process-wide memo, replaced whole
+    now = time.monotonic()
+    memo = _worker_state
+    if memo is not None and now - memo[0] < WORKER_STATE_SECONDS:
+        return memo[1]
+    state = WorkerState(running=worker_running(), pending_tasks=pending_tasks())
+    _worker_state = (now, state)
+    return state
+
+
+def forget_worker_state() -> None:
+    """Read the worker state afresh next time (tests)."""
+    global _worker_state  # noqa: PLW0603
+    _worker_state = None
 
 
 def worker_running() -> bool:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from django.apps import apps
 from django.db import transaction
@@ -13,10 +15,24 @@ from plughost.core.registry import Registry
 from plughost.core.settings import SettingSpec, SettingType
 from plughost.db.models import AuditAction, PluginConfig, PluginSetting
 from plughost.runtime import holder
+from plughost.runtime.holder import value_marker
 from plughost.services.audit import Actor, audited
+from plughost.services.configs import snapshot_config
 from plughost.services.events import PLUGIN_SETTING_SAVED, trigger_event
 from plughost.services.state import Change, bump_version
 from plughost.services.validation import field_deltas, validate_instance
+
+ALL_ROWS = "all rows"
+"""The cache entry of every visible stored row (the all-settings list)."""
+
+
+@dataclass(frozen=True)
+class StoredRow:
+    """A stored setting row with its plugin's key and whether that plugin is active."""
+
+    row: PluginSetting
+    plugin_key: str
+    plugin_active: bool
 
 
 @dataclass(frozen=True)
@@ -30,14 +46,10 @@ class SettingView:
 
 def get_definition(registry: Registry, key: str) -> tuple[PluginConfig, PluginDefinition]:
     """Return the config and definition of an installed plugin; raise PluginNotFoundError."""
-    stored = holder.snapshot.configs.get(key)
     definition = registry.find_definition(key)
-    if stored is None or definition is None:
+    if key not in holder.snapshot.configs or definition is None:
         raise PluginNotFoundError(f"Plugin '{key}' not installed", key=key)
-    # The snapshot's row, as an instance whose other fields (metadata) load only if read.
-    fields = ("id", "key", "name", "package_name", "active")
-    config = PluginConfig.from_db(None, list(fields), [stored[name] for name in fields])
-    return config, definition
+    return snapshot_config(key), definition
 
 
 def list_plugin_settings(registry: Registry, key: str) -> list[SettingView]:
@@ -46,13 +58,12 @@ def list_plugin_settings(registry: Registry, key: str) -> list[SettingView]:
     A hidden setting can still be read and written by its key.
     """
     config, definition = get_definition(registry, key)
-    rows = {row.key.upper(): row for row in PluginSetting.objects.filter(plugin=config)}
+    rows = stored_rows(config)
     views = []
     for setting_key, spec in definition.settings.items():
         if spec.hidden:
             continue
         row = rows.get(setting_key.upper()) or _create_row(config, spec)
-        row.plugin = config
         views.append(SettingView(row=row, spec=spec, plugin_key=key))
     return views
 
@@ -60,16 +71,61 @@ def list_plugin_settings(registry: Registry, key: str) -> list[SettingView]:
 def get_setting(registry: Registry, key: str, setting: str) -> SettingView:
     """Return one setting (keys match case-insensitively); raise the not-found errors."""
     config, definition = get_definition(registry, key)
+    spec = _spec_of(definition, key, setting)
+    row = stored_rows(config).get(spec.key.upper()) or _create_row(config, spec)
+    return SettingView(row=row, spec=spec, plugin_key=key)
+
+
+def find_spec(registry: Registry, key: str, setting: str) -> SettingSpec:
+    """Return the declaration of one setting (no row read); raise the not-found errors."""
+    _, definition = get_definition(registry, key)
+    return _spec_of(definition, key, setting)
+
+
+def _spec_of(definition: PluginDefinition, key: str, setting: str) -> SettingSpec:
     spec = definition.find_setting(setting)
     if spec is None:
         raise UnknownSettingError(
             f"Plugin '{key}' has no setting matching '{setting}'", key=key, setting=setting
         )
-    row = PluginSetting.objects.filter(plugin=config, key=spec.key.upper()).first()
-    if row is None:
-        row = _create_row(config, spec)
-    row.plugin = config
-    return SettingView(row=row, spec=spec, plugin_key=key)
+    return spec
+
+
+def stored_rows(config: PluginConfig) -> Mapping[str, PluginSetting]:
+    """Return the stored setting rows of ``config`` by upper-case key, read once per version.
+
+    Cached in this process until a setting changes anywhere or the registry is rebuilt
+    (``runtime.holder``), so reads cost no query. The rows are shared: read them, never
+    change them (writes read their row afresh, under a lock).
+    """
+
+    def load() -> Mapping[str, PluginSetting]:
+        rows = PluginSetting.objects.filter(plugin_id=config.pk)
+        return MappingProxyType({row.key.upper(): row for row in rows})
+
+    return holder.cached(rows_marker(config.pk), load)
+
+
+def rows_marker(config_pk: int) -> tuple[str, int]:
+    """The cache entry of one plugin's stored rows."""
+    return ("rows", config_pk)
+
+
+def all_stored_rows() -> Sequence[StoredRow]:
+    """Every visible stored setting with its plugin's key and state, by plugin key then id.
+
+    Cached as :func:`stored_rows` is (the all-settings list filters and pages it).
+    """
+
+    def load() -> tuple[StoredRow, ...]:
+        rows = (
+            PluginSetting.objects.filter(hidden=False)
+            .select_related("plugin")
+            .order_by("plugin__key", "id")
+        )
+        return tuple(StoredRow(row, row.plugin.key, row.plugin.active) for row in rows)
+
+    return holder.cached(ALL_ROWS, load, per_snapshot=True)
 
 
 def read_typed_value(registry: Registry, key: str, setting: str) -> object:
@@ -103,18 +159,21 @@ def update_setting(
 def _update_setting(
     key: str, setting: str, raw: object, *, registry: Registry | None
 ) -> SettingView:
-    view = get_setting(registry or holder.current(), key, setting)
-    spec = view.spec
-    assert spec is not None
+    config, definition = get_definition(registry or holder.current(), key)
+    spec = _spec_of(definition, key, setting)
     stored = spec.clean(raw)
     if spec.type is SettingType.MODEL:
         _check_model_reference(spec, stored)
     with transaction.atomic():
-        row = PluginSetting.objects.select_for_update().filter(pk=view.row.pk).first() or view.row
+        # The row afresh and locked (cached rows are shared and never changed).
+        locked = PluginSetting.objects.select_for_update()
+        row = locked.filter(plugin_id=config.pk, key=spec.key.upper()).first()
+        if row is None:
+            row = _create_row(config, spec)
         previous = row.value
         row.value = stored
         row.protected = spec.protected
-        row.plugin = view.row.plugin
+        row.plugin = config
         validate_instance(
             registry or holder.current(),
             row,
@@ -123,8 +182,9 @@ def _update_setting(
         )
         row.save(update_fields=["value", "protected"] if row.pk else None)
         versions = bump_version(Change.SETTINGS)
-    holder.clear_settings(versions.settings_version)
-    row.plugin = view.row.plugin
+    holder.written_here(
+        [rows_marker(config.pk), ALL_ROWS, value_marker(key, spec.key)], versions.settings_version
+    )
     return SettingView(row=row, spec=spec, plugin_key=key)
 
 
@@ -149,6 +209,8 @@ def _check_model_reference(spec: SettingSpec, stored: str) -> None:
 
 def _create_row(config: PluginConfig, spec: SettingSpec) -> PluginSetting:
     """Create a missing row with the default (rows normally exist from registration)."""
+    holder.forget(rows_marker(config.pk))
+    holder.forget(ALL_ROWS)
     row, _ = PluginSetting.objects.get_or_create(
         plugin=config,
         key=spec.key.upper(),

@@ -12,6 +12,7 @@ from plughost.core.registry import Registry
 from plughost.db.models import AuditAction, PluginConfig
 from plughost.services import plugin_apps
 from plughost.services.audit import Actor, audited
+from plughost.services.configs import snapshot_config
 from plughost.services.events import PLUGIN_ACTIVATED, PLUGIN_DEACTIVATED, trigger_event
 from plughost.services.registry import (
     Discovery,
@@ -53,7 +54,7 @@ def deactivate(key: str, *, actor: Actor | None = None) -> PluginConfig:
 
 def _activate(key: str) -> PluginConfig:
     registry = fresh_registry()
-    config = get_config(key)
+    config = snapshot_config(key)
     definition = registry.find_definition(key)
     if definition is None:
         raise IllegalStateChangeError(
@@ -73,7 +74,7 @@ def _activate(key: str) -> PluginConfig:
 
 def _deactivate(key: str) -> PluginConfig:
     registry = fresh_registry()
-    config = get_config(key)
+    config = snapshot_config(key)
     definition = registry.find_definition(key)
     if definition is not None and definition.is_mandatory:
         raise IllegalStateChangeError(

@@ -18,6 +18,7 @@ from plughost.core.registry import Registry, build_registry
 from plughost.db.models import PluginConfig, PluginSetting
 from plughost.runtime import Snapshot, holder
 from plughost.services import plugin_apps
+from plughost.services.configs import CONFIG_FIELDS
 from plughost.services.events import PLUGINS_LOADED, trigger_event
 from plughost.services.host import host
 from plughost.services.registry_hooks import after_rebuild
@@ -27,7 +28,6 @@ from plughost.services.state import Change, bump_version, read_versions
 logger = logging.getLogger(__name__)
 
 CHECK_INTERVAL_SECONDS = 0.2
-CONFIG_FIELDS = ("id", "key", "name", "package_name", "active")
 CONFIG_ORDER = ("-active", "name", "key", "id")
 
 
@@ -110,8 +110,11 @@ def rebuild(discovery: Discovery) -> Registry:
                 raise
             logger.exception("rebuilding the registry failed; the previous snapshot stays")
             return previous.registry
-        holder.swap(snapshot)
-        after_rebuild(previous.registry, snapshot.registry)
+        rediscovered = discovery is Discovery.RECOLLECT or previous.discovery is None
+        same_configs = not rediscovered and _config_ids(previous) == _config_ids(snapshot)
+        holder.swap(snapshot, same_configs=same_configs)
+        active = [key for key, row in snapshot.configs.items() if row["active"]]
+        after_rebuild(previous.registry, snapshot.registry, active, rediscovered=rediscovered)
         for error in snapshot.registry.errors:
             logger.warning(
                 "plugin %s failed at %s: %s", error.name, error.stage.value, error.message
@@ -119,13 +122,20 @@ def rebuild(discovery: Discovery) -> Registry:
         return snapshot.registry
 
 
+def _config_ids(snapshot: Snapshot) -> set[int]:
+    return {row["id"] for row in snapshot.configs.values()}
+
+
 def _build_snapshot(discovery: Discovery, previous: Snapshot) -> Snapshot:
     stored = read_versions()
     runner = plugin_code_runner()
     found = previous.discovery
-    if discovery is Discovery.RECOLLECT or found is None:
+    definitions = previous.definitions
+    if discovery is Discovery.RECOLLECT or found is None or definitions is None:
         found = discover_all(runner)
-    definitions = define_plugins(found.candidates, host_version=str(settings.PLUGHOST_HOST_VERSION))
+        definitions = define_plugins(
+            found.candidates, host_version=str(settings.PLUGHOST_HOST_VERSION)
+        )
     if discovery is Discovery.RECOLLECT or previous.discovery is None:
         sync_configs(definitions)
     # In the plugin list's default order, so a page of it needs no sorting (nor collation).
@@ -146,7 +156,7 @@ def _build_snapshot(discovery: Discovery, previous: Snapshot) -> Snapshot:
         extra_errors=[*found.errors, *app_errors],
         runner=runner,
     )
-    return Snapshot(registry, found, stored.version, stored.collect_version, configs)
+    return Snapshot(registry, found, stored.version, stored.collect_version, configs, definitions)
 
 
 def sync_configs(definitions: Definitions) -> None:

@@ -71,13 +71,43 @@ def desired_tasks(registry: Registry) -> list[TaskSpec]:
     return specs
 
 
-def sync_schedules(registry: Registry) -> SyncPlan | None:
+_last_synced: tuple[tuple[TaskSpec, ...], frozenset[str]] | None = None
+"""What this process last synced: the desired tasks, and the active plugins not loaded here
+(whose stored tasks a sync keeps): together they decide what a sync does."""
+
+
+def sync_schedules_if_changed(
+    registry: Registry, active_keys: Iterable[str], *, rediscovered: bool
+) -> SyncPlan | None:
+    """Sync the schedules unless nothing they depend on changed since this process synced.
+
+    Every rebuild of every process ends here; most (an activation of a plugin without
+    tasks, a reload) change no task, and the sync is a locked transaction of four queries.
+    A rediscovery always syncs (stored schedules may belong to plugins that are gone).
+    """
+    global _last_synced  # noqa: PLW0603 - one process-wide memo, replaced whole
+    desired = desired_tasks(registry)
+    key = (tuple(desired), frozenset(active_keys) - set(registry.instances))
+    if not rediscovered and key == _last_synced:
+        return None
+    plan = sync_schedules(registry, desired=desired)
+    _last_synced = key
+    return plan
+
+
+def forget_last_sync() -> None:
+    """Sync at the next rebuild whatever it changed (tests that reset the registry)."""
+    global _last_synced  # noqa: PLW0603
+    _last_synced = None
+
+
+def sync_schedules(registry: Registry, *, desired: list[TaskSpec] | None = None) -> SyncPlan | None:
     """Make the stored plugin schedules match ``registry``; return what changed.
 
     Returns None, changing nothing, when the stored registry version has moved past the
     version ``registry`` was built from.
     """
-    desired = desired_tasks(registry)
+    desired = desired_tasks(registry) if desired is None else desired
     with transaction.atomic():
         # Serialise syncs of all processes (PostgreSQL; SQLite writers are serial anyway).
         RegistryState.objects.get_or_create(pk=STATE_ID)

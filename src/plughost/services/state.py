@@ -12,11 +12,11 @@ import enum
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import F
 
 from plughost.db.models import RegistryState
 
 STATE_ID = 1
+VERSION_COLUMNS = ("version", "collect_version", "settings_version")
 CHANNEL = "plughost_registry"
 
 
@@ -38,30 +38,64 @@ class Versions:
 
 
 def read_versions() -> Versions:
-    """Return the stored counters (zeros before the first change)."""
-    row = (
-        RegistryState.objects.filter(pk=STATE_ID)
-        .values_list("version", "collect_version", "settings_version")
-        .first()
-    )
+    """Return the stored counters (zeros before the first change).
+
+    Plain SQL: every write and every version check asks, and the ORM's query building
+    costs more than the query.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_read_statement(), [STATE_ID])
+        row = cursor.fetchone()
     return Versions() if row is None else Versions(int(row[0]), int(row[1]), int(row[2]))
+
+
+def _columns() -> str:
+    quote = connection.ops.quote_name
+    return ", ".join(quote(column) for column in VERSION_COLUMNS)
+
+
+def _read_statement() -> str:
+    quote = connection.ops.quote_name
+    table = quote(RegistryState._meta.db_table)
+    return f"SELECT {_columns()} FROM {table} WHERE {quote('id')} = %s"
+
+
+_BUMPED = {
+    Change.STATE: ("version",),
+    Change.PACKAGES: ("version", "collect_version"),
+    Change.SETTINGS: ("settings_version",),
+}
 
 
 def bump_version(change: Change) -> Versions:
     """Increment the counters ``change`` concerns; return them.
 
     Call inside the transaction of the change, so the bump commits (and notifies) with it.
+    One statement (``UPDATE ... RETURNING``; on PostgreSQL with the ``pg_notify`` in it),
+    which is atomic by itself: every write of the API pays for it.
     """
-    with transaction.atomic():
-        RegistryState.objects.get_or_create(pk=STATE_ID)
-        if change is Change.SETTINGS:
-            updates = {"settings_version": F("settings_version") + 1}
-        else:
-            updates = {"version": F("version") + 1}
-            if change is Change.PACKAGES:
-                updates["collect_version"] = F("collect_version") + 1
-        RegistryState.objects.filter(pk=STATE_ID).update(**updates)
+    bumped = _bump(change)
+    if bumped is None:  # the row does not exist yet (a database older than its first change)
+        with transaction.atomic():
+            RegistryState.objects.get_or_create(pk=STATE_ID)
+        bumped = _bump(change)
+        assert bumped is not None
+    return bumped
+
+
+def _bump(change: Change) -> Versions | None:
+    quote = connection.ops.quote_name
+    table = quote(RegistryState._meta.db_table)
+    sets = ", ".join(f"{quote(column)} = {quote(column)} + 1" for column in _BUMPED[change])
+    columns = _columns()
+    update = f"UPDATE {table} SET {sets} WHERE {quote('id')} = %s RETURNING {columns}"
+    with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, change.value])
-        return read_versions()
+            cursor.execute(
+                f"WITH bumped AS ({update}) SELECT {columns}, pg_notify(%s, %s) FROM bumped",
+                [STATE_ID, CHANNEL, change.value],
+            )
+        else:
+            cursor.execute(update, [STATE_ID])
+        row = cursor.fetchone()
+    return None if row is None else Versions(int(row[0]), int(row[1]), int(row[2]))

@@ -1,0 +1,90 @@
+"""The holder's setting cache: loaded once per settings version, never stale after a clear."""
+
+from __future__ import annotations
+
+from plughost.core.registry import empty_registry
+from plughost.runtime.holder import RegistryHolder, Snapshot
+
+
+def test_a_cached_value_is_loaded_once() -> None:
+    holder = RegistryHolder()
+    loads: list[int] = []
+
+    def load() -> int:
+        loads.append(1)
+        return 42
+
+    assert holder.cached("rows", load) == 42
+    assert holder.cached("rows", load) == 42
+    assert len(loads) == 1
+
+
+def test_a_value_loaded_while_the_cache_was_cleared_is_not_kept() -> None:
+    # A reader loads the old value; a write commits and clears the cache meanwhile.
+    holder = RegistryHolder()
+
+    def load_then_cleared() -> str:
+        holder.clear_settings(7)
+        return "old"
+
+    assert holder.cached("rows", load_then_cleared) == "old"
+    assert holder.cached("rows", lambda: "new") == "new"
+    assert holder.settings_version == 7
+
+
+def test_a_swap_and_a_clear_forget_cached_rows() -> None:
+    holder = RegistryHolder()
+    holder.cached("rows", lambda: "before")
+    holder.swap(Snapshot(empty_registry(), None, 1, 1))
+    assert holder.cached("rows", lambda: "after swap") == "after swap"
+    holder.clear_settings(3)
+    assert holder.cached("rows", lambda: "after clear") == "after clear"
+    holder.forget("rows")
+    assert holder.cached("rows", lambda: "after forget") == "after forget"
+
+
+def test_a_local_write_drops_only_its_entries_when_nothing_else_changed() -> None:
+    holder = RegistryHolder()
+    holder.clear_settings(4)
+    holder.cached("mine", lambda: "old")
+    holder.cached("other", lambda: "kept")
+
+    holder.written_here(["mine"], 5)
+
+    assert holder.cached("mine", lambda: "new") == "new"
+    assert holder.cached("other", lambda: "reloaded") == "kept"
+    assert holder.settings_version == 5
+
+
+def test_a_local_write_after_other_changes_drops_everything() -> None:
+    holder = RegistryHolder()
+    holder.clear_settings(4)
+    holder.cached("other", lambda: "stale")
+
+    holder.written_here(["mine"], 7)  # 5 and 6 were written elsewhere
+
+    assert holder.cached("other", lambda: "reloaded") == "reloaded"
+    assert holder.settings_version == 7
+
+
+def test_a_value_loaded_during_a_local_write_is_not_kept() -> None:
+    holder = RegistryHolder()
+    holder.clear_settings(1)
+
+    def load_then_written() -> str:
+        holder.written_here(["mine"], 2)
+        return "old"
+
+    assert holder.cached("mine", load_then_written) == "old"
+    assert holder.cached("mine", lambda: "new") == "new"
+
+
+def test_a_swap_with_the_same_configs_keeps_rows_and_forgets_per_snapshot_entries() -> None:
+    holder = RegistryHolder()
+    holder.cached("rows", lambda: "kept")
+    holder.cached("all rows", lambda: "with active flags", per_snapshot=True)
+
+    holder.swap(Snapshot(empty_registry(), None, 1, 1), same_configs=True)
+
+    assert holder.cached("rows", lambda: "reloaded") == "kept"
+    assert holder.cached("all rows", lambda: "reloaded", per_snapshot=True) == "reloaded"
