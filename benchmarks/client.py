@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import sys
 import time
 from typing import Any
@@ -62,19 +63,29 @@ def run_case(connection: Connection, case: dict[str, Any]) -> dict[str, Any]:
     latencies: list[float] = []
     clock = time.perf_counter
     for index in range(warmup):
-        status, data = connection.request(method, path, bodies[index % len(bodies)], headers)
+        status, data = connection.request(
+            method, _nth(path, index), bodies[index % len(bodies)], headers
+        )
         if status not in expect:
             return _failure(method, path, status, data)
     start = time.monotonic()
     for index in range(count):
         body = bodies[(warmup + index) % len(bodies)]
+        target = _nth(path, warmup + index)
         began = clock()
-        status, data = connection.request(method, path, body, headers)
+        status, data = connection.request(method, target, body, headers)
         latencies.append((clock() - began) * 1000)
         if status not in expect:
             return _failure(method, path, status, data)
     end = time.monotonic()
     return {"latencies_ms": latencies, "start": start, "end": end, "error": None}
+
+
+def _nth(path: str, index: int) -> str:
+    """``path`` with ``{n}`` made unique to this request (defeats caches of repeated queries)."""
+    if "{n}" not in path:
+        return path
+    return path.replace("{n}", f"{os.getpid()}x{index}x{time.monotonic_ns() % 1_000_000}")
 
 
 def _failure(method: str, path: str, status: int, data: bytes) -> dict[str, Any]:

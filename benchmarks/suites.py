@@ -143,6 +143,8 @@ def scale_cases() -> list[Case]:
         Case("list page ?limit=10&offset=20", "GET", "/api/plugins/?limit=10&offset=20"),
         Case("list page ?mixin=settings&limit=10", "GET", "/api/plugins/?mixin=settings&limit=10"),
         Case("list page ?search=sample&limit=10", "GET", "/api/plugins/?search=sample&limit=10"),
+        # A search term never asked before: the first page of a new query scans every plugin.
+        Case("list page, a new ?search= each time", "GET", "/api/plugins/?search=q{n}&limit=10"),
         Case("all settings page ?limit=10", "GET", "/api/plugins/settings/?limit=10"),
         Case("plugin list (every plugin)", "GET", "/api/plugins/", heavy=True),
         *RELOAD_CASES,

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from plughost.api import plugin_query
+from plughost.api.plugin_query import PluginQuery, Row
 from plughost.core.registry import Registry
+from plughost.runtime import Snapshot
 from plughost.services import plugins as plugin_service
 from tests.conftest import ApiClientFactory
 
@@ -219,3 +224,55 @@ def test_list_runs_a_fixed_number_of_queries(
     assert response.status_code == 200
     assert len(many) <= len(few) + 1
     assert len(few) <= 4
+
+
+def test_pages_of_a_query_come_from_one_selection_until_the_state_changes(
+    api_client: ApiClientFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    selected: list[PluginQuery] = []
+    real_select = plugin_query._select
+
+    def counting(snapshot: Snapshot, query: PluginQuery, order: Sequence[str]) -> tuple[Row, ...]:
+        selected.append(query)
+        return real_select(snapshot, query, order)
+
+    monkeypatch.setattr(plugin_query, "_select", counting)
+    client = api_client("superuser")
+
+    first = client.get("/api/plugins/?search=sample&limit=2").json()
+    second = client.get("/api/plugins/?search=sample&limit=2&offset=2").json()
+    assert len(selected) == 1  # the second page is a slice of the first selection
+    assert first["count"] == second["count"]
+    assert set(keys(first)).isdisjoint(keys(second))
+
+    plugin_service.activate("sample")  # a new snapshot: the query is answered afresh
+    after = client.get("/api/plugins/?search=sample&limit=2").json()
+    assert len(selected) == 2
+    assert after["results"][0]["key"] == "sample"  # active first
+    assert after["results"][0]["active"] is True
+
+
+def test_the_query_cache_keeps_only_the_latest_queries(api_client: ApiClientFactory) -> None:
+    client = api_client("user")
+    for number in range(plugin_query.CACHED_QUERIES + 10):
+        assert client.get(f"/api/plugins/?search=term{number}").status_code == 200
+
+    assert len(plugin_query._cache._entries) == plugin_query.CACHED_QUERIES
+
+
+def test_the_search_index_finds_every_term_in_key_or_name_within_one_row() -> None:
+    rows = [
+        {"key": "alpha", "search_text": "alpha\nfirst plugin"},
+        {"key": "beta", "search_text": "beta\nsecond plugin plugin"},
+        {"key": "gamma", "search_text": "gamma\n"},
+    ]
+    index = plugin_query.SearchIndex(rows)
+
+    def matching(*terms: str) -> list[str]:
+        return [row["key"] for row in index.rows_matching(terms)]
+
+    assert matching("plugin") == ["alpha", "beta"]
+    assert matching("plugin", "sec") == ["beta"]
+    assert matching("gamma") == ["gamma"]
+    assert matching("pluginbeta") == []  # never across two rows
+    assert matching("a", "zz") == []

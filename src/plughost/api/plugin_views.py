@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -19,6 +18,7 @@ from plughost.api.actors import actor_of
 from plughost.api.cleaning import check_tree
 from plughost.api.pagination import EnvelopePagination
 from plughost.api.permissions import IsStaff, IsSuperuser, ReadAuthenticatedWriteSuperuser
+from plughost.api.plugin_query import PluginQuery, select_rows
 from plughost.api.query import bool_param, ordering_param, ordering_pattern, search_terms
 from plughost.api.rendering import render_plugin
 from plughost.api.serializers import (
@@ -71,15 +71,6 @@ def plugin_body(key: str, registry: Registry) -> dict[str, Any]:
     return render_plugin(row, snapshot.registry)
 
 
-def _sort_key(value: Any) -> tuple[int, Any]:
-    return (0, "") if value is None else (1, value)
-
-
-def _contains_all(row: Mapping[str, Any], terms: list[str]) -> bool:
-    text = row["search_text"]
-    return all(term in text for term in terms)
-
-
 class PluginList(GenericAPIView[Any]):
     """API endpoint for list of PluginConfig objects.
 
@@ -116,36 +107,21 @@ class PluginList(GenericAPIView[Any]):
     def get(self, request: Request) -> Response:
         """Return one page of plugins, filtered, searched and ordered."""
         snapshot = current_snapshot()
+        query = PluginQuery(
+            active=bool_param(request, "active"),
+            builtin=bool_param(request, "builtin"),
+            sample=bool_param(request, "sample"),
+            installed=bool_param(request, "installed"),
+            mixins=tuple(
+                part.strip().lower()
+                for part in request.query_params.get("mixin", "").split(",")
+                if part.strip()
+            ),
+            terms=tuple(search_terms(request)),
+            ordering=tuple(ordering_param(request, ORDERING_FIELDS, DEFAULT_ORDERING)),
+        )
+        rows = select_rows(snapshot, query, CONFIG_ORDER)
         registry = snapshot.registry
-        rows = list(snapshot.configs.values())
-        active = bool_param(request, "active")
-        if active is not None:
-            rows = [row for row in rows if row["active"] == active]
-        for name, predicate in (
-            ("builtin", lambda d: d.is_builtin),
-            ("sample", lambda d: d.is_sample),
-            ("installed", lambda d: True),
-        ):
-            wanted = bool_param(request, name)
-            if wanted is not None:
-                keys = {d.key for d in registry if predicate(d)}
-                rows = [row for row in rows if (row["key"] in keys) is wanted]
-        mixins = [
-            part.strip().lower()
-            for part in request.query_params.get("mixin", "").split(",")
-            if part.strip()
-        ]
-        if mixins:
-            with_mixins = registry.keys_with_mixins(mixins)
-            rows = [row for row in rows if row["key"] in with_mixins]
-        terms = search_terms(request)
-        if terms:
-            rows = [row for row in rows if _contains_all(row, terms)]
-        ordering = ordering_param(request, ORDERING_FIELDS, DEFAULT_ORDERING)
-        if [*ordering, "id"] != list(CONFIG_ORDER):  # the snapshot keeps the default order
-            for field in reversed([*ordering, "id"]):
-                name = field.lstrip("-")
-                rows.sort(key=lambda row: _sort_key(row[name]), reverse=field.startswith("-"))
         paginator = EnvelopePagination()
         page = paginator.paginate_items(rows, request)  # rendered from the registry, not serialized
         return paginator.envelope([render_plugin(row, registry) for row in page])

@@ -125,7 +125,11 @@ def delete(key: str) -> None:
 
 def get_metadata(key: str) -> dict[str, object]:
     """Return the stored metadata object of ``key``."""
-    metadata = get_config(key).metadata
+    # The one column, not the model: this read is as frequent as it is small.
+    row = PluginConfig.objects.filter(key=key).values_list("id", "metadata").first()
+    if row is None:
+        raise PluginNotFoundError(f"No plugin with key '{key}'", key=key)
+    metadata = row[1]
     return dict(metadata) if isinstance(metadata, Mapping) else {}
 
 
