@@ -75,6 +75,8 @@ def test_a_failed_rebuild_keeps_the_previous_snapshot(monkeypatch: pytest.Monkey
         raise RuntimeError("discovery broke")
 
     monkeypatch.setattr("plughost.services.registry.discover_all", explode)
+    # Something changed on disk, so the rebuild rediscovers (and discovery breaks).
+    monkeypatch.setattr("plughost.services.registry.sources_fingerprint", lambda: ("changed",))
     after = rebuild(Discovery.RECOLLECT)
 
     assert after is before

@@ -33,6 +33,8 @@ class Snapshot:
     configs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     # The validated definitions of the discovery: a rebuild without rediscovery reuses them.
     definitions: Definitions | None = None
+    # What the discovery read from disk (``services.sources.sources_fingerprint``).
+    sources: Hashable = None
 
 
 def value_marker(key: str, setting: str) -> tuple[str, str, str]:

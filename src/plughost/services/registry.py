@@ -22,7 +22,7 @@ from plughost.services.configs import CONFIG_FIELDS
 from plughost.services.events import PLUGINS_LOADED, trigger_event
 from plughost.services.host import host
 from plughost.services.registry_hooks import after_rebuild
-from plughost.services.sources import discover_all, plugin_code_runner
+from plughost.services.sources import discover_all, plugin_code_runner, sources_fingerprint
 from plughost.services.state import Change, bump_version, read_versions
 
 logger = logging.getLogger(__name__)
@@ -94,13 +94,17 @@ def ensure_current() -> Registry:
 def reload_registry(discovery: Discovery) -> Registry:
     """Rebuild here and tell every other process to rebuild (the API's ``reload/``)."""
     bump_version(Change.PACKAGES if discovery is Discovery.RECOLLECT else Change.STATE)
-    registry = rebuild(discovery)
+    registry = rebuild(discovery, resync=True)
     trigger_event(PLUGINS_LOADED)
     return registry
 
 
-def rebuild(discovery: Discovery) -> Registry:
-    """Build a new snapshot and swap it in; a failed build keeps the previous one."""
+def rebuild(discovery: Discovery, *, resync: bool = False) -> Registry:
+    """Build a new snapshot and swap it in; a failed build keeps the previous one.
+
+    ``resync``: sync what follows from the registry (the stored schedules) even if this
+    rebuild changed nothing they depend on (an explicit reload repairs them).
+    """
     with holder.rebuilding():
         previous = holder.snapshot
         try:
@@ -110,11 +114,11 @@ def rebuild(discovery: Discovery) -> Registry:
                 raise
             logger.exception("rebuilding the registry failed; the previous snapshot stays")
             return previous.registry
-        rediscovered = discovery is Discovery.RECOLLECT or previous.discovery is None
+        rediscovered = snapshot.discovery is not previous.discovery
         same_configs = not rediscovered and _config_ids(previous) == _config_ids(snapshot)
         holder.swap(snapshot, same_configs=same_configs)
         active = [key for key, row in snapshot.configs.items() if row["active"]]
-        after_rebuild(previous.registry, snapshot.registry, active, rediscovered=rediscovered)
+        after_rebuild(previous.registry, snapshot.registry, active, resync=resync or rediscovered)
         for error in snapshot.registry.errors:
             logger.warning(
                 "plugin %s failed at %s: %s", error.name, error.stage.value, error.message
@@ -131,13 +135,16 @@ def _build_snapshot(discovery: Discovery, previous: Snapshot) -> Snapshot:
     runner = plugin_code_runner()
     found = previous.discovery
     definitions = previous.definitions
+    sources = previous.sources
     if discovery is Discovery.RECOLLECT or found is None or definitions is None:
-        found = discover_all(runner)
-        definitions = define_plugins(
-            found.candidates, host_version=str(settings.PLUGHOST_HOST_VERSION)
-        )
-    if discovery is Discovery.RECOLLECT or previous.discovery is None:
-        sync_configs(definitions)
+        sources = sources_fingerprint()
+        if found is None or definitions is None or sources != previous.sources:
+            found = discover_all(runner)
+            definitions = define_plugins(
+                found.candidates, host_version=str(settings.PLUGHOST_HOST_VERSION)
+            )
+        # Else nothing discovery reads has changed on disk: it would find the same plugins.
+        sync_configs(definitions)  # configs deleted since are created again
     # In the plugin list's default order, so a page of it needs no sorting (nor collation).
     rows = PluginConfig.objects.order_by(*CONFIG_ORDER).values(*CONFIG_FIELDS)
     configs = {row["key"]: row for row in rows}
@@ -156,7 +163,9 @@ def _build_snapshot(discovery: Discovery, previous: Snapshot) -> Snapshot:
         extra_errors=[*found.errors, *app_errors],
         runner=runner,
     )
-    return Snapshot(registry, found, stored.version, stored.collect_version, configs, definitions)
+    return Snapshot(
+        registry, found, stored.version, stored.collect_version, configs, definitions, sources
+    )
 
 
 def sync_configs(definitions: Definitions) -> None:

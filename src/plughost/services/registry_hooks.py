@@ -15,7 +15,7 @@ logger = logging.getLogger(__name__)
 
 
 def after_rebuild(
-    previous: Registry, current: Registry, active_keys: Iterable[str], *, rediscovered: bool
+    previous: Registry, current: Registry, active_keys: Iterable[str], *, resync: bool
 ) -> None:
     """Sync the plugin schedules and notify new plugin errors; never fail the build.
 
@@ -23,7 +23,7 @@ def after_rebuild(
     build (in this or any other process) tries again.
     """
     try:
-        sync_schedules_if_changed(current, active_keys, rediscovered=rediscovered)
+        sync_schedules_if_changed(current, active_keys, resync=resync)
     except DatabaseError:
         logger.exception("could not sync the plugin schedules")
     try:

@@ -77,18 +77,19 @@ _last_synced: tuple[tuple[TaskSpec, ...], frozenset[str]] | None = None
 
 
 def sync_schedules_if_changed(
-    registry: Registry, active_keys: Iterable[str], *, rediscovered: bool
+    registry: Registry, active_keys: Iterable[str], *, resync: bool
 ) -> SyncPlan | None:
     """Sync the schedules unless nothing they depend on changed since this process synced.
 
     Every rebuild of every process ends here; most (an activation of a plugin without
     tasks, a reload) change no task, and the sync is a locked transaction of four queries.
-    A rediscovery always syncs (stored schedules may belong to plugins that are gone).
+    ``resync`` syncs anyway: after a rediscovery (stored schedules may belong to plugins
+    that are gone) and an explicit reload (which repairs them).
     """
     global _last_synced  # noqa: PLW0603 - one process-wide memo, replaced whole
     desired = desired_tasks(registry)
     key = (tuple(desired), frozenset(active_keys) - set(registry.instances))
-    if not rediscovered and key == _last_synced:
+    if not resync and key == _last_synced:
         return None
     plan = sync_schedules(registry, desired=desired)
     _last_synced = key

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from django.conf import settings
@@ -33,6 +34,40 @@ def plugin_folders() -> list[Path]:
 def plugin_code_runner() -> BoundedRunner | None:
     """Return the runner that bounds plugin imports and ``ready()`` calls."""
     return BoundedRunner(float(settings.PLUGHOST_PLUGIN_LOAD_TIMEOUT))
+
+
+Fingerprint = tuple[tuple[str, int, int], ...]
+"""``(path, mtime_ns, size)`` of everything discovery reads from disk."""
+
+
+def sources_fingerprint() -> Fingerprint:
+    """Return what discovery would read, cheaply: stat results, no import.
+
+    Every directory on ``sys.path`` (a package installed, upgraded or removed adds, renames
+    or deletes entries there, which moves the directory's mtime) and every file in the
+    plugin folders (a plugin file edited in place moves only its own). Two equal
+    fingerprints mean a rediscovery would find the same plugins: a reload that collects
+    plugins reuses the last discovery then (``services.registry``).
+    """
+    ensure_importable()  # the install environment's folders are on sys.path first
+    entries: list[tuple[str, int, int]] = [
+        ("settings", int(settings.PLUGHOST_PLUGINS_ENABLED), int(settings.PLUGHOST_SAMPLE_PLUGINS))
+    ]
+    for path in dict.fromkeys(sys.path):
+        entries.append(_stat(Path(path or ".")))
+    for folder in plugin_folders():
+        entries.append(_stat(folder))
+        if folder.is_dir():
+            entries.extend(_stat(file) for file in sorted(folder.rglob("*")) if file.is_file())
+    return tuple(entries)
+
+
+def _stat(path: Path) -> tuple[str, int, int]:
+    try:
+        found = path.stat()
+    except OSError:
+        return (str(path), -1, -1)
+    return (str(path), found.st_mtime_ns, found.st_size)
 
 
 def discover_all(runner: BoundedRunner | None = None) -> DiscoveryResult:

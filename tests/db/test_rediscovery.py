@@ -1,0 +1,76 @@
+"""A reload that collects plugins rediscovers only when what discovery reads has changed."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+from pytest_django import Settings
+
+from plughost.runtime import holder
+from plughost.services.registry import Discovery, rebuild
+
+pytestmark = pytest.mark.django_db
+
+PLUGIN = """
+    from plugin import InvenTreePlugin
+
+    class Edited(InvenTreePlugin):
+        NAME = "Edited"
+        SLUG = "edited"
+        TITLE = {title!r}
+    """
+
+
+@pytest.fixture
+def folder(tmp_path: Path, settings: Settings, data_dir: Path) -> Path:
+    path = tmp_path / "plugins"
+    path.mkdir()
+    write(path / "edited.py", "first")
+    settings.PLUGHOST_PLUGIN_DIRS = (path,)
+    holder.reset()
+    rebuild(Discovery.RECOLLECT)
+    return path
+
+
+def write(file: Path, title: str) -> None:
+    file.write_text(textwrap.dedent(PLUGIN.format(title=title)))
+
+
+def title() -> str:
+    definition = holder.current().find_definition("edited")
+    assert definition is not None
+    return str(definition.cls.TITLE)
+
+
+def test_nothing_changed_on_disk_reuses_the_discovery(folder: Path) -> None:
+    before = holder.snapshot.discovery
+
+    rebuild(Discovery.RECOLLECT)
+
+    assert holder.snapshot.discovery is before
+
+
+def test_a_plugin_file_edited_in_place_is_imported_again(folder: Path) -> None:
+    file = folder / "edited.py"
+    stat = file.stat()
+    write(file, "second")
+    os.utime(file, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))  # even on coarse clocks
+
+    rebuild(Discovery.RECOLLECT)
+
+    assert title() == "second"
+
+
+def test_a_new_plugin_file_is_found(folder: Path) -> None:
+    (folder / "other.py").write_text(
+        "from plugin import InvenTreePlugin\n\n"
+        "class Other(InvenTreePlugin):\n    NAME = 'Other'\n    SLUG = 'other'\n"
+    )
+
+    rebuild(Discovery.RECOLLECT)
+
+    assert holder.current().find_definition("other") is not None
+    assert title() == "first"
