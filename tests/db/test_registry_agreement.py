@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -197,3 +198,14 @@ def test_server_info_reads_the_worker_state_at_most_once_a_second(
 
     clock[0] += 0.6
     assert nodes.worker_state() == nodes.WorkerState(running=True, pending_tasks=1)
+
+
+def test_rebuilds_do_not_leave_threads_behind() -> None:
+    rebuild(Discovery.REUSE)
+    before = threading.active_count()
+
+    for _ in range(30):
+        rebuild(Discovery.REUSE)
+        rebuild(Discovery.RECOLLECT)
+
+    assert threading.active_count() == before

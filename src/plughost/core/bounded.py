@@ -3,7 +3,8 @@
 Python cannot stop a thread, so the code runs on a worker thread that the caller waits
 for; when the limit passes, the caller records a timeout and goes on, and the stuck
 worker is abandoned (a daemon thread) and replaced for the next call. The cost of a
-call that finishes is one hand-over between two threads.
+call that finishes is one hand-over between two threads. A runner is meant to be kept:
+its worker thread lives as long as the runner (make one per process, not per build).
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ class BoundedRunner:
         self.seconds = seconds
         self._jobs: queue.SimpleQueue[tuple[Callable[[], object], queue.SimpleQueue[_Outcome]]]
         self._jobs = queue.SimpleQueue()
+        # One call at a time: a call must not wait behind another's (its limit would run
+        # out there), nor be queued to a worker that another call's timeout abandoned.
+        self._calling = threading.Lock()
         self._start_worker()
 
     def _start_worker(self) -> None:
@@ -41,11 +45,16 @@ class BoundedRunner:
     def call(self, function: Callable[[], T], *, what: str, key: str | None = None) -> T:
         """Return ``function()``; re-raise what it raised; raise PluginTimeoutError when late."""
         answer: queue.SimpleQueue[_Outcome] = queue.SimpleQueue()
-        self._jobs.put((function, answer))
-        try:
-            ok, value = answer.get(timeout=self.seconds)
-        except queue.Empty:
-            self._start_worker()  # the old worker is stuck in plugin code; leave it behind
+        with self._calling:
+            self._jobs.put((function, answer))
+            try:
+                ok, value = answer.get(timeout=self.seconds)
+            except queue.Empty:
+                self._start_worker()  # the old worker is stuck in plugin code; leave it behind
+                timed_out = True
+            else:
+                timed_out = False
+        if timed_out:
             raise PluginTimeoutError(
                 f"{what} did not finish within {self.seconds:g} s; the plugin was skipped "
                 "(it may hang at import or in ready())",

@@ -119,10 +119,12 @@ def rebuild(discovery: Discovery, *, resync: bool = False) -> Registry:
         holder.swap(snapshot, same_configs=same_configs)
         active = [key for key, row in snapshot.configs.items() if row["active"]]
         after_rebuild(previous.registry, snapshot.registry, active, resync=resync or rediscovered)
+        known = set(previous.registry.errors)
         for error in snapshot.registry.errors:
-            logger.warning(
-                "plugin %s failed at %s: %s", error.name, error.stage.value, error.message
-            )
+            if error not in known:  # once, not at every rebuild while it lasts
+                logger.warning(
+                    "plugin %s failed at %s: %s", error.name, error.stage.value, error.message
+                )
         return snapshot.registry
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from pathlib import Path
 
 from django.conf import settings
@@ -33,7 +34,16 @@ def plugin_folders() -> list[Path]:
 
 def plugin_code_runner() -> BoundedRunner | None:
     """Return the runner that bounds plugin imports and ``ready()`` calls."""
-    return BoundedRunner(float(settings.PLUGHOST_PLUGIN_LOAD_TIMEOUT))
+    seconds = float(settings.PLUGHOST_PLUGIN_LOAD_TIMEOUT)
+    with _runners_lock:  # one per process (per limit): each runner keeps a thread
+        runner = _runners.get(seconds)
+        if runner is None:
+            runner = _runners[seconds] = BoundedRunner(seconds)
+        return runner
+
+
+_runners: dict[float, BoundedRunner] = {}
+_runners_lock = threading.Lock()
 
 
 Fingerprint = tuple[tuple[str, int, int], ...]
