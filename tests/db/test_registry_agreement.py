@@ -16,7 +16,15 @@ from pytest_django import Settings
 from plughost.db.models import NodeProcess, PluginConfig
 from plughost.runtime import holder
 from plughost.services import nodes, plugin_settings, plugins
-from plughost.services.registry import Discovery, ensure_current, rebuild
+from plughost.services.configs import CONFIG_FIELDS
+from plughost.services.registry import (
+    CONFIG_ORDER,
+    Discovery,
+    ensure_current,
+    read_config_rows,
+    rebuild,
+    reload_registry,
+)
 from plughost.services.state import Change, bump_version, read_versions
 
 pytestmark = pytest.mark.django_db
@@ -209,3 +217,21 @@ def test_rebuilds_do_not_leave_threads_behind() -> None:
         rebuild(Discovery.RECOLLECT)
 
     assert threading.active_count() == before
+
+
+def test_an_activation_keeps_the_other_plugins_instances_and_a_reload_renews_them() -> None:
+    before = holder.current().instances["plughost"]
+
+    plugins.activate("sample")
+    assert holder.current().instances["plughost"] is before
+
+    reload_registry(Discovery.REUSE)
+    assert holder.current().instances["plughost"] is not before
+
+
+def test_the_config_rows_read_by_plain_sql_are_the_orms() -> None:
+    PluginConfig.objects.filter(key="sample").update(active=True, name="")
+
+    assert read_config_rows() == list(
+        PluginConfig.objects.order_by(*CONFIG_ORDER).values(*CONFIG_FIELDS)
+    )

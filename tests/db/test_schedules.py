@@ -154,8 +154,8 @@ def test_a_rebuild_that_changes_no_task_does_not_sync(worker_registry: Registry)
     assert not any("django_q_schedule" in q["sql"] for q in counted.captured_queries)
     assert "plugin.schedule.hello" not in stored()
 
-    # An explicit reload syncs whatever changed.
-    reload_registry(Discovery.REUSE)
+    # A reload that collects plugins repairs the schedules.
+    reload_registry(Discovery.RECOLLECT)
     assert "plugin.schedule.hello" in stored()
 
 

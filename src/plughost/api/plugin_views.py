@@ -34,7 +34,7 @@ from plughost.db.models import PluginConfig
 from plughost.services import plugin_apps
 from plughost.services import plugins as plugin_service
 from plughost.services.installs import install_failures
-from plughost.services.nodes import node_reports
+from plughost.services.nodes import recent_reports
 from plughost.services.registry import (
     CONFIG_ORDER,
     Discovery,
@@ -274,7 +274,7 @@ class RegistryStatusView(APIView):
                     for error in (*registry.errors, *install_failures())
                 ],
                 "registry_version": registry.version,
-                "nodes": node_reports(),
+                "nodes": recent_reports(),
             }
         )
 

@@ -14,7 +14,11 @@ from types import MappingProxyType
 
 from plughost.core.bounded import BoundedRunner, run
 from plughost.core.definition import Definitions, PluginDefinition, RegistryError, Stage
-from plughost.core.errors import MixinImplementationError, PluginNotFoundError
+from plughost.core.errors import (
+    MixinImplementationError,
+    PluginNotFoundError,
+    PluginTimeoutError,
+)
 from plughost.core.mixins import NavigationMixin, ScheduleMixin, UrlsMixin
 from plughost.core.plugin import InvenTreePlugin, PluginHost
 
@@ -106,14 +110,23 @@ def build_registry(
     version: int = 0,
     extra_errors: Collection[RegistryError] = (),
     runner: BoundedRunner | None = None,
+    keep: Registry | None = None,
 ) -> Registry:
-    """Instantiate and ready the active, compatible plugins; record each failure."""
+    """Instantiate and ready the active, compatible plugins; record each failure.
+
+    ``keep``: a previous registry whose loaded instances are carried over, unchanged, for
+    the plugins that stay active with the same definition (an activation rebuilds the
+    registry; it does not re-create every other plugin, nor call their ``ready()`` again).
+    """
     errors = list(extra_errors) + list(definitions.errors)
     instances: dict[str, InvenTreePlugin] = {}
     for key, definition in definitions.by_key.items():
         if not definition.compatible:
             continue
         if not (definition.is_mandatory or key in active_keys):
+            continue
+        if keep is not None and key in keep.instances and keep.definitions.get(key) is definition:
+            instances[key] = keep.instances[key]
             continue
         plugin = _load_one(definition, host, errors, runner)
         if plugin is not None:
@@ -138,24 +151,27 @@ def _load_one(
     runner: BoundedRunner | None,
 ) -> InvenTreePlugin | None:
     key = definition.key
+    # One bounded call for both phases (each hand-over to the runner's thread costs time on
+    # every rebuild); the phase reached tells the stage of a failure or a hang.
+    phase = [Stage.INIT]
 
-    def construct() -> InvenTreePlugin:
+    def load() -> InvenTreePlugin:
         plugin = definition.cls()
         plugin.bind(host, definition)
         _check_capabilities(plugin)
+        phase[0] = Stage.READY
+        plugin.ready()
         return plugin
 
     try:
-        plugin = run(runner, construct, what=f"__init__ of plugin '{key}'", key=key)
+        return run(runner, load, what=f"loading plugin '{key}'", key=key)
+    except PluginTimeoutError as exc:
+        what = "__init__" if phase[0] is Stage.INIT else "ready()"
+        message = exc.message.replace(f"loading plugin '{key}'", f"{what} of plugin '{key}'")
+        errors.append(RegistryError(phase[0], key, f"PluginTimeoutError: {message}"))
     except Exception as exc:  # noqa: BLE001 - one plugin's failure must not stop the others
-        errors.append(RegistryError(Stage.INIT, key, _describe(exc)))
-        return None
-    try:
-        run(runner, plugin.ready, what=f"ready() of plugin '{key}'", key=key)
-    except Exception as exc:  # noqa: BLE001 - a plugin failure is recorded, not raised
-        errors.append(RegistryError(Stage.READY, key, _describe(exc)))
-        return None
-    return plugin
+        errors.append(RegistryError(phase[0], key, _describe(exc)))
+    return None
 
 
 def _describe(exc: BaseException) -> str:

@@ -151,10 +151,29 @@ def worker_state() -> WorkerState:
     return state
 
 
+def recent_reports() -> list[dict[str, Any]]:
+    """Return :func:`node_reports`, read at most once a second (``status/``).
+
+    Reports come with heartbeats 5 s apart; a second-old list is as good as new.
+    """
+    global _reports  # noqa: PLW0603 - one process-wide memo, replaced whole
+    now = time.monotonic()
+    memo = _reports
+    if memo is not None and now - memo[0] < WORKER_STATE_SECONDS:
+        return memo[1]
+    reports = node_reports()
+    _reports = (now, reports)
+    return reports
+
+
+_reports: tuple[float, list[dict[str, Any]]] | None = None
+
+
 def forget_worker_state() -> None:
-    """Read the worker state afresh next time (tests)."""
-    global _worker_state  # noqa: PLW0603
+    """Read the worker state and the node reports afresh next time (tests)."""
+    global _worker_state, _reports  # noqa: PLW0603
     _worker_state = None
+    _reports = None
 
 
 def worker_running() -> bool:

@@ -111,3 +111,61 @@ def test_a_plugin_whose_ready_hangs_is_reported_and_the_others_load() -> None:
     assert registry.is_loaded("quick")
     assert not registry.is_loaded("slowready")
     assert [(e.stage, e.name) for e in registry.errors] == [(Stage.READY, "slowready")]
+    assert "ready() of plugin 'slowready' did not finish within 0.3 s" in registry.errors[0].message
+
+
+class SlowInit(InvenTreePlugin):
+    NAME = "SlowInit"
+
+    def __init__(self) -> None:
+        threading.Event().wait(30)
+        super().__init__()
+
+
+def test_a_plugin_whose_init_hangs_is_reported_at_init() -> None:
+    definitions = define_plugins(
+        [Candidate(cls=SlowInit, origin=Origin.FOLDER, package_path="slow.py")],
+        host_version="0.16.0",
+    )
+    registry = build_registry(
+        definitions, active_keys={"slowinit"}, host=_Host(), runner=BoundedRunner(0.3)
+    )
+
+    assert [(e.stage, e.name) for e in registry.errors] == [(Stage.INIT, "slowinit")]
+    assert "__init__ of plugin 'slowinit' did not finish within 0.3 s" in registry.errors[0].message
+
+
+class CountsReady(InvenTreePlugin):
+    NAME = "CountsReady"
+    readied = 0
+
+    def ready(self) -> None:
+        type(self).readied += 1
+
+
+def test_kept_instances_are_carried_over_without_a_second_ready() -> None:
+    definitions = define_plugins(
+        [
+            Candidate(cls=CountsReady, origin=Origin.FOLDER, package_path="counts.py"),
+            Candidate(cls=Quick, origin=Origin.FOLDER, package_path="quick.py"),
+        ],
+        host_version="0.16.0",
+    )
+    first = build_registry(definitions, active_keys={"countsready"}, host=_Host())
+    readied = CountsReady.readied
+
+    second = build_registry(
+        definitions, active_keys={"countsready", "quick"}, host=_Host(), keep=first
+    )
+
+    assert second.instances["countsready"] is first.instances["countsready"]
+    assert CountsReady.readied == readied
+    assert second.is_loaded("quick")
+    # Other definitions (a rediscovery) make new instances.
+    again = define_plugins(
+        [Candidate(cls=CountsReady, origin=Origin.FOLDER, package_path="counts.py")],
+        host_version="0.16.0",
+    )
+    third = build_registry(again, active_keys={"countsready"}, host=_Host(), keep=second)
+    assert third.instances["countsready"] is not first.instances["countsready"]
+    assert CountsReady.readied == readied + 1
