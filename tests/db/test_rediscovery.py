@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from pytest_django import Settings
 
+from plughost.db.models import PluginConfig
 from plughost.runtime import holder
+from plughost.services import plugins
 from plughost.services.registry import Discovery, rebuild
 
 pytestmark = pytest.mark.django_db
@@ -74,3 +76,13 @@ def test_a_new_plugin_file_is_found(folder: Path) -> None:
 
     assert holder.current().find_definition("other") is not None
     assert title() == "first"
+
+
+def test_a_deleted_config_comes_back_at_the_next_collect(folder: Path) -> None:
+    plugins.delete("edited")
+    assert not PluginConfig.objects.filter(key="edited").exists()
+
+    rebuild(Discovery.RECOLLECT)
+
+    assert PluginConfig.objects.filter(key="edited").exists()
+    assert "edited" in holder.snapshot.configs

@@ -14,7 +14,7 @@ from plughost.core.registry import Registry
 from plughost.db.models import PluginConfig
 from plughost.runtime import holder
 from plughost.services import plugin_settings, plugins
-from plughost.services.registry import Discovery, reload_registry
+from plughost.services.registry import Discovery, rebuild, reload_registry
 from plughost.services.schedules import RUNNER, list_plugin_tasks, sync_schedules
 from plughost.services.state import Change, bump_version
 from plughost.services.tasks import run_plugin_task
@@ -154,8 +154,12 @@ def test_a_rebuild_that_changes_no_task_does_not_sync(worker_registry: Registry)
     assert not any("django_q_schedule" in q["sql"] for q in counted.captured_queries)
     assert "plugin.schedule.hello" not in stored()
 
-    # A reload that collects plugins repairs the schedules.
-    reload_registry(Discovery.RECOLLECT)
+    # Nothing changed on disk: a collect reuses the discovery, and there is nothing to sync.
+    rebuild(Discovery.RECOLLECT)
+    assert "plugin.schedule.hello" not in stored()
+    # A process that starts discovers, and syncs what it finds.
+    holder.reset()
+    rebuild(Discovery.RECOLLECT)
     assert "plugin.schedule.hello" in stored()
 
 

@@ -95,19 +95,16 @@ def ensure_current() -> Registry:
 def reload_registry(discovery: Discovery) -> Registry:
     """Rebuild here and tell every other process to rebuild (the API's ``reload/``)."""
     bump_version(Change.PACKAGES if discovery is Discovery.RECOLLECT else Change.STATE)
-    # Collecting also repairs what follows from the registry (schedules changed behind
-    # its back); a plain reload rebuilds the plugins only.
-    registry = rebuild(discovery, resync=discovery is Discovery.RECOLLECT, renew=True)
+    registry = rebuild(discovery, renew=True)
     trigger_event(PLUGINS_LOADED)
     return registry
 
 
-def rebuild(discovery: Discovery, *, resync: bool = False, renew: bool = False) -> Registry:
+def rebuild(discovery: Discovery, *, renew: bool = False) -> Registry:
     """Build a new snapshot and swap it in; a failed build keeps the previous one.
 
     Plugins that stay loaded keep their instances unless ``renew`` (an explicit reload)
-    or a rediscovery. ``resync``: sync what follows from the registry (the stored
-    schedules) even if this rebuild changed nothing they depend on.
+    or a rediscovery.
     """
     with holder.rebuilding():
         previous = holder.snapshot
@@ -122,7 +119,7 @@ def rebuild(discovery: Discovery, *, resync: bool = False, renew: bool = False) 
         same_configs = not rediscovered and _config_ids(previous) == _config_ids(snapshot)
         holder.swap(snapshot, same_configs=same_configs)
         active = [key for key, row in snapshot.configs.items() if row["active"]]
-        after_rebuild(previous.registry, snapshot.registry, active, resync=resync or rediscovered)
+        after_rebuild(previous.registry, snapshot.registry, active, resync=rediscovered)
         known = set(previous.registry.errors)
         for error in snapshot.registry.errors:
             if error not in known:  # once, not at every rebuild while it lasts
@@ -142,6 +139,7 @@ def _build_snapshot(discovery: Discovery, previous: Snapshot, *, renew: bool) ->
     found = previous.discovery
     definitions = previous.definitions
     sources = previous.sources
+    check_configs = False
     if discovery is Discovery.RECOLLECT or found is None or definitions is None:
         sources = sources_fingerprint()
         if found is None or definitions is None or sources != previous.sources:
@@ -149,10 +147,14 @@ def _build_snapshot(discovery: Discovery, previous: Snapshot, *, renew: bool) ->
             definitions = define_plugins(
                 found.candidates, host_version=str(settings.PLUGHOST_HOST_VERSION)
             )
-        # Else nothing discovery reads has changed on disk: it would find the same plugins.
-        sync_configs(definitions)  # configs deleted since are created again
+            sync_configs(definitions)
+        else:  # nothing discovery reads has changed on disk: it would find the same plugins
+            check_configs = True
     # In the plugin list's default order, so a page of it needs no sorting (nor collation).
     configs = {row["key"]: row for row in read_config_rows()}
+    if check_configs and not configs.keys() >= definitions.by_key.keys():
+        sync_configs(definitions)  # configs deleted since the last discovery come back
+        configs = {row["key"]: row for row in read_config_rows()}
     for row in configs.values():
         # What ?search= matches, folded once here; no term holds a newline (terms split on it).
         row["search_text"] = f"{row['key']}\n{row['name'] or ''}".casefold()

@@ -38,7 +38,7 @@ from plughost.core.schedules import (
     stored_form,
 )
 from plughost.db.models import PluginConfig, RegistryState
-from plughost.services.state import STATE_ID, read_versions
+from plughost.services.state import STATE_ID
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ def sync_schedules_if_changed(
     Every rebuild of every process ends here; most (an activation of a plugin without
     tasks, a reload) change no task, and the sync is a locked transaction of four queries.
     ``resync`` syncs anyway: after a rediscovery (stored schedules may belong to plugins
-    that are gone) and an explicit reload (which repairs them).
+    that are gone).
     """
     global _last_synced  # noqa: PLW0603 - one process-wide memo, replaced whole
     desired = desired_tasks(registry)
@@ -92,7 +92,8 @@ def sync_schedules_if_changed(
     if not resync and key == _last_synced:
         return None
     plan = sync_schedules(registry, desired=desired)
-    _last_synced = key
+    if plan is not None:  # None: a newer version came in; its rebuild syncs
+        _last_synced = key
     return plan
 
 
@@ -111,9 +112,9 @@ def sync_schedules(registry: Registry, *, desired: list[TaskSpec] | None = None)
     desired = desired_tasks(registry) if desired is None else desired
     with transaction.atomic():
         # Serialise syncs of all processes (PostgreSQL; SQLite writers are serial anyway).
-        RegistryState.objects.get_or_create(pk=STATE_ID)
-        RegistryState.objects.select_for_update().filter(pk=STATE_ID).first()
-        if read_versions().version != registry.version:
+        # One locked read of the version (the row exists: the version was bumped to build).
+        locked = RegistryState.objects.select_for_update().filter(pk=STATE_ID)
+        if (locked.values_list("version", flat=True).first() or 0) != registry.version:
             return None
         active = set(PluginConfig.objects.filter(active=True).values_list("key", flat=True))
         held = active - set(registry.instances)
