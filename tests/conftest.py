@@ -20,7 +20,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from plughost.server.limits import auth_failures
-from plughost.services import nodes
+from plughost.services import failures, nodes
 
 # Fixture wheels, the loopback package index and throwaway venvs (real installs).
 pytest_plugins = ["tests.fixtures.pytest_plugin"]
@@ -61,6 +61,7 @@ def _fast_password_hashing() -> Iterator[None]:
 def _forget_worker_state() -> None:
     """``GET /api/`` remembers the worker state for a second: not from test to test."""
     nodes.forget_worker_state()
+    failures.forget_recent()
 
 
 @pytest.fixture(autouse=True)

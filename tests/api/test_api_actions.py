@@ -153,3 +153,8 @@ def test_a_failing_plugin_is_a_502_naming_it(
     assert response.json() == {
         "detail": "Plugin 'failing' failed in perform_action(): RuntimeError: boom"
     }
+    # status/ names the failure, with where it happened.
+    status = api_client("superuser").get("/api/plugins/status/").json()
+    assert [(e["stage"], e["name"], e["count"]) for e in status["runtime_errors"]] == [
+        ("perform_action", "failing", 1)
+    ]

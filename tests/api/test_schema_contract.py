@@ -17,7 +17,7 @@ from django.test import Client
 CONTRACT = Path(__file__).parents[2].parent / "shared" / "spec" / "openapi-plugins-v198.yaml"
 EXTENSIONS = {
     "PluginConfigInstall": {"dry_run", "allow_host_changes"},
-    "PluginRegistryStatus": {"registry_version", "nodes"},
+    "PluginRegistryStatus": {"registry_version", "runtime_errors", "nodes"},
     "PluginActivate": {"restart_required"},
     "PatchedPluginActivate": {"restart_required"},
 }

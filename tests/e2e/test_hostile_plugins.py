@@ -166,6 +166,12 @@ def test_hostile_plugins_are_reported_and_the_rest_serves(
     assert boom.status_code == 502
     assert boom.json()["detail"].startswith("Plugin 'good' failed")
     assert call("GET", "/plugin/good/ok/").status_code == 200
+    # status/ names the view's failure with its stage, without the message (it is logged);
+    # it reads failures at most once a second.
+    time.sleep(1.1)
+    runtime = call("GET", "/api/plugins/status/").json()["runtime_errors"]
+    assert [(e["stage"], e["name"], e["count"]) for e in runtime] == [("url", "good", 1)]
+    assert runtime[0]["message"] == "RuntimeError in its view of /plugin/good/boom/"
     # A validator that raises refuses the value (400), it does not fail the request.
     checked = call("PATCH", "/api/plugins/good/settings/CHECKED/", {"value": "x"})
     assert checked.status_code == 400, checked.text

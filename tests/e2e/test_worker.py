@@ -157,6 +157,12 @@ def test_events_reach_active_plugins_that_want_them(
     assert stats["failingevent"]["delivered"] == 0
     assert "failingevent cannot handle" in stats["failingevent"]["last_error"]
     assert stats["filteredsampleevent"]["failed"] == 0
+    # status/ names the handler's failures with their stage, as it does load failures.
+    runtime = api(server, "GET", "/api/plugins/status/")["runtime_errors"]
+    failing = [e for e in runtime if e["name"] == "failingevent"]
+    assert [(e["stage"], e["count"] >= 3) for e in failing] == [("event", True)]
+    assert "failingevent cannot handle" in failing[0]["message"]
+    assert [e["name"] for e in runtime] == ["failingevent"]  # the others never failed
 
 
 def test_each_task_runs_once_with_two_workers_and_failures_are_recorded(

@@ -45,6 +45,7 @@ from rest_framework.request import Request
 from plughost.api.authentication import CachedTokenAuthentication
 from plughost.core.mixins import SettingsMixin, UrlsMixin
 from plughost.core.registry import Registry
+from plughost.services import failures
 from plughost.services.registry import current_registry
 
 logger = logging.getLogger(__name__)
@@ -171,8 +172,12 @@ def _call_view(
         return JsonResponse(
             {"detail": "You do not have permission to perform this action."}, status=403
         )
-    except Exception:  # the plugin's bug: logged, answered, and nothing else disturbed
+    except Exception as exc:  # the plugin's bug: logged, answered, nothing else disturbed
         logger.exception("plugin '%s' failed in its view for %s", key, request.path)
+        # status/ names it; its message stays in the log (it may hold what must not show).
+        failures.record_runtime_failure(
+            key, failures.URL, f"{type(exc).__name__} in its view of {request.path[:200]}"
+        )
         return JsonResponse(
             {
                 "detail": f"Plugin '{key}' failed to answer this request; "

@@ -33,6 +33,7 @@ from plughost.core.registry import Registry
 from plughost.db.models import PluginConfig
 from plughost.services import plugin_apps
 from plughost.services import plugins as plugin_service
+from plughost.services.failures import recent_runtime_failures
 from plughost.services.installs import install_failures
 from plughost.services.nodes import recent_reports
 from plughost.services.registry import (
@@ -274,6 +275,7 @@ class RegistryStatusView(APIView):
                     for error in (*registry.errors, *install_failures())
                 ],
                 "registry_version": registry.version,
+                "runtime_errors": recent_runtime_failures(),
                 "nodes": recent_reports(),
             }
         )

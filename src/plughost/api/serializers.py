@@ -172,6 +172,16 @@ class NodeProcessSerializer(serializers.Serializer[Any]):
     stale = serializers.BooleanField()
 
 
+class PluginRuntimeErrorSerializer(serializers.Serializer[Any]):
+    """One plugin's failures at one stage while the server ran (Plughost)."""
+
+    stage = serializers.CharField()
+    name = serializers.CharField(help_text="Plugin key")
+    message = serializers.CharField(help_text="The latest failure's message")
+    count = serializers.IntegerField()
+    last = serializers.DateTimeField(help_text="When it last failed")
+
+
 class PluginRegistryStatusSerializer(serializers.Serializer[Any]):
     """Serializer for plugin registry status."""
 
@@ -179,6 +189,14 @@ class PluginRegistryStatusSerializer(serializers.Serializer[Any]):
     registry_errors = PluginRegistryErrorSerializer(many=True)
     registry_version = serializers.IntegerField(
         required=False, help_text="The registry version this process has loaded (Plughost)."
+    )
+    runtime_errors = PluginRuntimeErrorSerializer(
+        many=True,
+        required=False,
+        help_text=(
+            "Failures of loaded plugins while the server ran, in the last 24 hours: in an "
+            "event handler (stage 'event'), a URL view ('url') or a called method (Plughost)."
+        ),
     )
     nodes = NodeProcessSerializer(
         many=True,

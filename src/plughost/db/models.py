@@ -258,6 +258,31 @@ class EventDeliveryStats(models.Model):
         return f"{self.key}: {self.delivered}/{self.failed}"
 
 
+class RuntimeFailure(models.Model):
+    """A loaded plugin's code failed while the server ran: in an event handler, a URL view,
+    an action or a currency refresh (load failures are registry errors instead).
+
+    One row per plugin and stage, counting, with the latest message; ``status/`` lists the
+    recent ones beside the registry errors.
+    """
+
+    key = models.CharField(max_length=255, help_text="Plugin key")
+    stage = models.CharField(max_length=40, help_text="Where it failed: event, url, or a method")
+    message = models.TextField(blank=True, default="")
+    count = models.PositiveBigIntegerField(default=0)
+    last = models.DateTimeField(help_text="When it last failed")
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["-last", "key"]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["key", "stage"], name="runtime_failure_per_stage")
+        ]
+
+    def __str__(self) -> str:
+        """Return ``key at stage: count``."""
+        return f"{self.key} at {self.stage}: {self.count}"
+
+
 class SentNotice(models.Model):
     """A notification already sent, by fingerprint, so no other process repeats it soon."""
 

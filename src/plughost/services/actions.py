@@ -5,6 +5,7 @@ from __future__ import annotations
 from plughost.core.errors import PluginCallError
 from plughost.core.mixins import ActionMixin
 from plughost.core.registry import Registry
+from plughost.services.failures import record_runtime_failure
 from plughost.services.switches import ENABLE_PLUGINS_ACTIONS, is_switch_on
 
 NO_ACTION = "No action specified"
@@ -40,8 +41,6 @@ def run_action(registry: Registry, action: object, data: object, user: object) -
         method = "get_response"
         return plugin.get_response(user, data=data)
     except Exception as exc:
-        raise PluginCallError(
-            f"Plugin '{plugin.slug}' failed in {method}(): {type(exc).__name__}: {exc}",
-            key=plugin.slug,
-            method=method,
-        ) from exc
+        message = f"Plugin '{plugin.slug}' failed in {method}(): {type(exc).__name__}: {exc}"
+        record_runtime_failure(plugin.slug, method, message)
+        raise PluginCallError(message, key=plugin.slug, method=method) from exc

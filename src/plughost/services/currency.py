@@ -20,6 +20,7 @@ from plughost.core.mixins import CurrencyExchangeMixin
 from plughost.core.registry import Registry
 from plughost.db.models import ExchangeRate
 from plughost.plugins.builtin.host import CURRENCY_UPDATE_PLUGIN
+from plughost.services.failures import record_runtime_failure
 from plughost.services.switches import host_setting
 
 DEFAULT_BASE_CURRENCY = "USD"
@@ -70,12 +71,11 @@ def refresh_rates(registry: Registry, base_currency: str, currencies: Sequence[s
     try:
         answer = plugin.update_exchange_rates(base_currency, list(currencies))
     except Exception as exc:
-        raise PluginCallError(
-            f"Plugin '{plugin.slug}' failed in update_exchange_rates(): "
-            f"{type(exc).__name__}: {exc}",
-            key=plugin.slug,
-            method="update_exchange_rates",
-        ) from exc
+        message = (
+            f"Plugin '{plugin.slug}' failed in update_exchange_rates(): {type(exc).__name__}: {exc}"
+        )
+        record_runtime_failure(plugin.slug, "update_exchange_rates", message)
+        raise PluginCallError(message, key=plugin.slug, method="update_exchange_rates") from exc
     rates = _checked_rates(plugin.slug, answer)
     now = timezone.now()
     with transaction.atomic():

@@ -36,6 +36,8 @@ from plughost.core.mixins import EventMixin
 from plughost.core.registry import Registry
 from plughost.db.models import EventDeliveryStats
 from plughost.runtime import holder
+from plughost.services.failures import EVENT as EVENT_STAGE
+from plughost.services.failures import record_runtime_failure
 from plughost.services.switches import ENABLE_PLUGINS_EVENTS, is_switch_on
 
 logger = logging.getLogger(__name__)
@@ -126,6 +128,7 @@ def record_delivery(key: str, event: str) -> None:
 
 def record_failure(key: str, event: str, error: str) -> None:
     """Count one failed delivery of ``event`` to plugin ``key``, keeping the error."""
+    record_runtime_failure(key, EVENT_STAGE, f"{event}: {error}")
     _bump(
         key,
         failed=F("failed") + 1,

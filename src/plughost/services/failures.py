@@ -1,0 +1,77 @@
+"""Failures of loaded plugins' code while the server runs, for ``status/``.
+
+Load failures are registry errors (each process rebuilds them). A plugin that loaded fine
+can still fail later: its event handler raises in the task worker, its URL view or action
+raises in a request. Each is recorded here, one row per plugin and stage with a count and
+the latest message, so that ``status/`` shows every failure with its stage wherever it
+happened. Rows older than ``RECENT`` are not shown (a plugin fixed since drops out).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+from typing import Any
+
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from plughost.db.models import RuntimeFailure
+
+logger = logging.getLogger(__name__)
+
+EVENT = "event"
+URL = "url"
+RECENT = timedelta(hours=24)
+MAX_MESSAGE_LENGTH = 2000
+READ_SECONDS = 1.0
+
+
+def record_runtime_failure(key: str, stage: str, message: str) -> None:
+    """Count one failure of plugin ``key`` at ``stage``; never raises (it is a report)."""
+    now = timezone.now()
+    fields: dict[str, Any] = {"message": message[:MAX_MESSAGE_LENGTH], "last": now}
+    try:
+        with transaction.atomic():
+            rows = RuntimeFailure.objects.filter(key=key[:255], stage=stage[:40])
+            if not rows.update(count=F("count") + 1, **fields):
+                RuntimeFailure.objects.create(key=key[:255], stage=stage[:40], count=1, **fields)
+    except IntegrityError:  # another process created the row meanwhile: count on it
+        RuntimeFailure.objects.filter(key=key[:255], stage=stage[:40]).update(
+            count=F("count") + 1, **fields
+        )
+    except DatabaseError:
+        logger.exception("could not record the failure of plugin %s at %s", key, stage)
+
+
+def recent_runtime_failures() -> list[dict[str, Any]]:
+    """Return the failures of the last ``RECENT``, newest first (read at most once a second)."""
+    global _memo  # noqa: PLW0603 - one process-wide memo, replaced whole
+    now = time.monotonic()
+    memo = _memo
+    if memo is not None and now - memo[0] < READ_SECONDS:
+        return memo[1]
+    since = timezone.now() - RECENT
+    failures = [
+        {
+            "stage": row.stage,
+            "name": row.key,
+            "message": row.message,
+            "count": row.count,
+            "last": row.last.isoformat(),
+        }
+        for row in RuntimeFailure.objects.filter(last__gte=since)
+    ]
+    _memo = (now, failures)
+    return failures
+
+
+def forget_recent() -> None:
+    """Read the failures afresh next time (tests)."""
+    global _memo  # noqa: PLW0603
+    _memo = None
+
+
+_memo: tuple[float, list[dict[str, Any]]] | None = None
