@@ -9,6 +9,7 @@ its worker thread lives as long as the runner (make one per process, not per bui
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from collections.abc import Callable
@@ -33,6 +34,7 @@ class BoundedRunner:
         # One call at a time: a call must not wait behind another's (its limit would run
         # out there), nor be queued to a worker that another call's timeout abandoned.
         self._calling = threading.Lock()
+        self._pid = os.getpid()
         self._start_worker()
 
     def _start_worker(self) -> None:
@@ -44,6 +46,12 @@ class BoundedRunner:
 
     def call(self, function: Callable[[], T], *, what: str, key: str | None = None) -> T:
         """Return ``function()``; re-raise what it raised; raise PluginTimeoutError when late."""
+        if self._pid != os.getpid():
+            # A forked child (the task worker's processes) has this object but not its
+            # thread, and maybe a lock a parent's thread held: start over in this process.
+            self._pid = os.getpid()
+            self._calling = threading.Lock()
+            self._start_worker()
         answer: queue.SimpleQueue[_Outcome] = queue.SimpleQueue()
         with self._calling:
             self._jobs.put((function, answer))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -169,3 +170,20 @@ def test_kept_instances_are_carried_over_without_a_second_ready() -> None:
     third = build_registry(again, active_keys={"countsready"}, host=_Host(), keep=second)
     assert third.instances["countsready"] is not first.instances["countsready"]
     assert CountsReady.readied == readied + 1
+
+
+def test_a_runner_works_in_a_forked_child() -> None:
+    # The task worker forks its processes after the parent made its runner.
+    runner = BoundedRunner(2.0)
+    assert runner.call(lambda: "parent", what="in the parent") == "parent"
+
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports through its exit code
+        try:
+            ok = runner.call(lambda: "child", what="in the child") == "child"
+        except BaseException:  # noqa: BLE001 - any failure is the child's exit code
+            ok = False
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(child, 0)
+
+    assert os.waitstatus_to_exitcode(status) == 0
