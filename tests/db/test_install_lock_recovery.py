@@ -4,36 +4,16 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
-from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from plughost.core.errors import InstallBusyError
 from plughost.db.models import InstallLock
 from plughost.services.install_lock import LOCK_ID, install_lock
+from tests.db.lock_support import dead_pid, hold
 
 pytestmark = pytest.mark.django_db
 LEASE = 3600.0
-
-
-def hold(holder: str) -> None:
-    InstallLock.objects.update_or_create(
-        pk=LOCK_ID,
-        defaults={
-            "holder": holder,
-            "operation": "install by a dead process",
-            "expires": timezone.now() + timedelta(hours=1),
-        },
-    )
-
-
-def dead_pid() -> int:
-    process = subprocess.Popen([sys.executable, "-c", "pass"])
-    process.wait()
-    return process.pid
 
 
 def test_a_dead_local_holder_is_taken_over_before_its_lease_ends() -> None:

@@ -9,9 +9,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
-import sys
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -27,6 +24,7 @@ from plughost.services.install_lock import LOCK_ID, release_dead_local_holder
 from plughost.services.install_target import make_runner
 from plughost.services.package_journal import Journal, Operation, journal_path
 from plughost.services.state import read_versions
+from tests.db.lock_support import dead_holder, hold
 from tests.fixtures.builder import FixtureBuilder
 from tests.fixtures.index_server import PackageIndex
 from tests.fixtures.pytest_plugin import make_layered_venv
@@ -47,23 +45,6 @@ def env(tmp_path: Path, settings: Settings, data_dir: Path, releases: None) -> P
     settings.PLUGHOST_INSTALL_PYTHON = str(python)
     settings.PLUGHOST_INSTALL_TIMEOUT = 60
     return python
-
-
-def dead_holder() -> str:
-    process = subprocess.Popen([sys.executable, "-c", "pass"])
-    process.wait()
-    return f"{socket.gethostname()}:{process.pid}:deadbeef"
-
-
-def hold_lock(holder: str) -> None:
-    InstallLock.objects.update_or_create(
-        pk=LOCK_ID,
-        defaults={
-            "holder": holder,
-            "operation": "install by a process that was killed",
-            "expires": timezone.now() + timedelta(hours=1),
-        },
-    )
 
 
 def write_journal(holder: str, operation: Operation, package: str, index: PackageIndex) -> None:
@@ -100,7 +81,7 @@ def test_an_install_killed_before_its_commit_is_removed_again(
     package_index: PackageIndex,
 ) -> None:
     holder = dead_holder()
-    hold_lock(holder)
+    hold(holder)
     write_journal(holder, Operation.INSTALL, GOOD, package_index)
     pip_install(package_index, "1.0.0")  # pip finished; the process died before the commit
     version_before = read_versions().collect_version
@@ -167,7 +148,7 @@ def test_an_uninstall_killed_before_its_commit_reinstalls_the_package(
 @pytest.mark.usefixtures("env")
 def test_the_journal_of_a_running_operation_is_left_alone(package_index: PackageIndex) -> None:
     running = f"{socket.gethostname()}:{os.getppid()}:cafe0001"  # alive, and holds the lock
-    hold_lock(running)
+    hold(running)
     write_journal(running, Operation.INSTALL, GOOD, package_index)
     pip_install(package_index, "1.0.0")
 
@@ -191,7 +172,7 @@ def test_an_unreadable_journal_is_set_aside(data_dir: Path) -> None:
 
 
 def test_start_up_frees_a_lock_a_dead_local_process_held() -> None:
-    hold_lock(dead_holder())
+    hold(dead_holder())
 
     assert release_dead_local_holder() is True
     assert InstallLock.objects.get(pk=LOCK_ID).holder == ""
@@ -202,7 +183,7 @@ def test_start_up_frees_a_lock_a_dead_local_process_held() -> None:
     [f"{socket.gethostname()}:{os.getppid()}:cafe0002", "another-node:1:cafe0003"],
 )
 def test_start_up_keeps_a_lock_a_live_or_remote_holder_has(holder: str) -> None:
-    hold_lock(holder)
+    hold(holder)
 
     assert release_dead_local_holder() is False
     assert InstallLock.objects.get(pk=LOCK_ID).holder == holder
