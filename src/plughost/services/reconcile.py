@@ -12,6 +12,8 @@ for it, so every process of the node rediscovers after the packages are in place
 
 from __future__ import annotations
 
+import importlib
+import importlib.metadata
 import json
 import logging
 import os
@@ -23,7 +25,12 @@ from plughost.core.errors import PluginError
 from plughost.installer import operations
 from plughost.installer.environment import take_snapshot
 from plughost.services import desired, missing_packages
-from plughost.services.install_target import forget_modules, make_runner, top_level_modules
+from plughost.services.install_target import (
+    ensure_importable,
+    forget_modules,
+    make_runner,
+    top_level_modules,
+)
 from plughost.services.nodes import ReconcileOutcome
 from plughost.services.package_journal import node_lock, recover_interrupted
 from plughost.services.registry import Discovery, rebuild
@@ -41,6 +48,30 @@ def read_adopted() -> set[str]:
     except (FileNotFoundError, ValueError):
         return set()
     return {str(name) for name in names} if isinstance(names, list) else set()
+
+
+def _already_in_step(packages: list[desired.DesiredPackage], dropped: set[str]) -> bool:
+    """Whether every wanted package is installed at its version and no dropped one is left.
+
+    Asked of this process's own view of the install environment (its site folders are on
+    ``sys.path``), with the metadata caches cleared: listing the target interpreter's
+    packages takes two subprocesses, which every process of the node paid after every
+    install anywhere, and which held up its watcher for seconds on a loaded machine.
+    """
+    ensure_importable()
+    importlib.invalidate_caches()
+    for package in packages:
+        version = _installed_version(package.name)
+        if version is None or (package.version and version != package.version):
+            return False
+    return all(_installed_version(name) is None for name in dropped)
+
+
+def _installed_version(name: str) -> str | None:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
 def write_adopted(names: set[str]) -> None:
@@ -71,8 +102,15 @@ def reconcile_node() -> ReconcileOutcome:
 def _reconcile() -> ReconcileOutcome:
     packages = desired.list_packages()
     wanted = {package.name for package in packages}
-    if not wanted and not read_adopted():
+    adopted = read_adopted()
+    if not wanted and not adopted:
         return ReconcileOutcome(True, "in step with the desired set (no packages)")
+    if _already_in_step(packages, adopted - wanted):
+        # The common case (this node made the change, or caught up before): no subprocess.
+        desired.sync_plugins_file()
+        if adopted != wanted:
+            write_adopted(wanted)
+        return ReconcileOutcome(True, f"in step with the desired set ({len(wanted)} packages)")
     runner = make_runner()
     before = take_snapshot(runner)
     problems: list[str] = []
