@@ -13,6 +13,7 @@ from plughost.db.models import PluginConfig
 from plughost.runtime import holder
 from plughost.services import plugins
 from plughost.services.registry import Discovery, rebuild
+from plughost.services.sources import sources_fingerprint
 
 pytestmark = pytest.mark.django_db
 
@@ -86,3 +87,18 @@ def test_a_deleted_config_comes_back_at_the_next_collect(folder: Path) -> None:
 
     assert PluginConfig.objects.filter(key="edited").exists()
     assert "edited" in holder.snapshot.configs
+
+
+def test_a_package_added_within_the_same_timestamp_still_changes_the_fingerprint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data_dir: Path
+) -> None:
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    before = sources_fingerprint()
+    stat = site.stat()
+
+    (site / "newplugin-1.0.dist-info").mkdir()
+    os.utime(site, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # a filesystem with coarse times
+
+    assert sources_fingerprint() != before

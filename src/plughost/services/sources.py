@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from pathlib import Path
@@ -53,8 +54,8 @@ Fingerprint = tuple[tuple[str, int, int], ...]
 def sources_fingerprint() -> Fingerprint:
     """Return what discovery would read, cheaply: stat results, no import.
 
-    Every directory on ``sys.path`` (a package installed, upgraded or removed adds, renames
-    or deletes entries there, which moves the directory's mtime) and every file in the
+    Every directory on ``sys.path`` and its entry names (a package installed, upgraded or
+    removed adds, renames or deletes entries there) and every file in the
     plugin folders (a plugin file edited in place moves only its own). Two equal
     fingerprints mean a rediscovery would find the same plugins: a reload that collects
     plugins reuses the last discovery then (``services.registry``).
@@ -65,11 +66,23 @@ def sources_fingerprint() -> Fingerprint:
     ]
     for path in dict.fromkeys(sys.path):
         entries.append(_stat(Path(path or ".")))
+        entries.append(_listing(Path(path or ".")))
     for folder in plugin_folders():
         entries.append(_stat(folder))
         if folder.is_dir():
             entries.extend(_stat(file) for file in sorted(folder.rglob("*")) if file.is_file())
     return tuple(entries)
+
+
+def _listing(folder: Path) -> tuple[str, int, int]:
+    """The folder's entry names, hashed: a package's dist-info folder is named with its
+    version, so an install, upgrade or removal shows here even where a filesystem's
+    timestamps are too coarse to tell two changes in one second apart."""
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return (f"{folder}/", -1, -1)
+    return (f"{folder}/", len(names), hash("\0".join(names)))
 
 
 def _stat(path: Path) -> tuple[str, int, int]:
