@@ -86,6 +86,11 @@ class RegistryHolder:
         """Drop one cached entry (its stored rows changed in this process)."""
         self._settings.pop(marker, None)
 
+    def forget_all(self, markers: Iterable[Hashable]) -> None:
+        """Drop these entries, replacing the cache (see :meth:`cached`)."""
+        dropped = set(markers)
+        self._settings = {m: v for m, v in self._settings.items() if m not in dropped}
+
     def written_here(self, markers: Iterable[Hashable], version: int) -> None:
         """This process wrote what ``markers`` cache, moving the settings version to ``version``.
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -60,13 +61,24 @@ def record(
 
 
 @contextmanager
-def audited(action: AuditAction, target: str, actor: Actor | None) -> Iterator[AuditNote]:
+def audited(
+    action: AuditAction, target: str, actor: Actor | None, *, together: bool = False
+) -> Iterator[AuditNote]:
     """Run a use case and record its outcome; nothing is recorded without an actor.
 
     Use it outermost in the use case, so a failure's entry survives the rollback.
+    ``together`` (short use cases only: never an install, which runs pip for seconds):
+    the use case runs in one transaction with its success entry, so both commit at once
+    (one commit, one WAL flush on PostgreSQL, instead of two) or neither does.
     """
     note = AuditNote()
     try:
+        if together:
+            with transaction.atomic():
+                yield note
+                if actor is not None:
+                    record(action, note.target or target, actor, ok=True, message=note.message)
+            return
         yield note
     except PluginError as exc:
         if actor is not None:

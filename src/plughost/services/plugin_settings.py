@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from types import MappingProxyType
 
 from django.apps import apps
@@ -147,7 +148,7 @@ def update_setting(
 
     A change with an ``actor`` (an API request) is written to the audit log.
     """
-    with audited(AuditAction.SETTING, f"{key}:{setting.upper()}", actor) as note:
+    with audited(AuditAction.SETTING, f"{key}:{setting.upper()}", actor, together=True) as note:
         view = _update_setting(key, setting, raw, registry=registry)
         trigger_event(PLUGIN_SETTING_SAVED, plugin=key, setting=view.row.key)
         note.message = (
@@ -164,7 +165,8 @@ def _update_setting(
     stored = spec.clean(raw)
     if spec.type is SettingType.MODEL:
         _check_model_reference(spec, stored)
-    with transaction.atomic():
+    # No savepoint: inside an audited write the whole transaction rolls back on any error.
+    with transaction.atomic(savepoint=False):
         # The row afresh and locked (cached rows are shared and never changed).
         locked = PluginSetting.objects.select_for_update()
         row = locked.filter(plugin_id=config.pk, key=spec.key.upper()).first()
@@ -182,9 +184,13 @@ def _update_setting(
         )
         row.save(update_fields=["value", "protected"] if row.pk else None)
         versions = bump_version(Change.SETTINGS)
-    holder.written_here(
-        [rows_marker(config.pk), ALL_ROWS, value_marker(key, spec.key)], versions.settings_version
-    )
+    # Dropped now, so this transaction reads its own write, and again after the commit (an
+    # audited write commits later, with its entry): meanwhile a reader of this process may
+    # have cached the row as still committed. The cache takes the new version only then: a
+    # write rolled back must not leave it a version ahead of the database.
+    markers = [rows_marker(config.pk), ALL_ROWS, value_marker(key, spec.key)]
+    holder.forget_all(markers)
+    transaction.on_commit(partial(holder.written_here, markers, versions.settings_version))
     return SettingView(row=row, spec=spec, plugin_key=key)
 
 

@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from plughost.core.errors import IllegalStateChangeError, PluginNotFoundError
 from plughost.core.registry import Registry
 from plughost.db.models import AuditAction, PluginConfig
+from plughost.runtime import holder
 from plughost.services import plugin_apps
 from plughost.services.audit import Actor, audited
 from plughost.services.configs import snapshot_config
@@ -87,14 +88,21 @@ def _deactivate(key: str) -> PluginConfig:
 def _store_active(config: PluginConfig, *, active: bool) -> PluginConfig:
     if config.active == active:
         return config
-    with transaction.atomic():
-        updated = (
-            PluginConfig.objects.filter(pk=config.pk).exclude(active=active).update(active=active)
-        )
-        if updated:
-            bump_version(Change.STATE)
-    config.active = active
-    rebuild(Discovery.REUSE)
+    # Holding the rebuild lock from before the commit to after the rebuild, this process's
+    # watcher (woken by the commit's NOTIFY) finds the snapshot current, instead of
+    # rebuilding it once more beside this request. The commit comes first: a rebuild never
+    # runs inside a write transaction (it may have to write, and wait for, the database).
+    with holder.rebuilding():
+        with transaction.atomic():
+            updated = (
+                PluginConfig.objects.filter(pk=config.pk)
+                .exclude(active=active)
+                .update(active=active)
+            )
+            if updated:
+                bump_version(Change.STATE)
+        config.active = active
+        rebuild(Discovery.REUSE)
     trigger_event(PLUGIN_ACTIVATED if active else PLUGIN_DEACTIVATED, key=config.key)
     return config
 
@@ -140,6 +148,10 @@ def get_metadata(key: str) -> dict[str, object]:
 
 def write_metadata(key: str, data: Mapping[str, object], how: MetadataWrite) -> dict[str, object]:
     """Merge or replace the metadata of ``key`` in one transaction; return the result."""
+    # Before the transaction: catching up may rebuild, which takes the rebuild lock, and
+    # the lock is never awaited while a write transaction is open (activations take them
+    # in the other order).
+    registry = fresh_registry()
     with transaction.atomic():
         config = PluginConfig.objects.select_for_update().filter(key=key).first()
         if config is None:
@@ -148,7 +160,7 @@ def write_metadata(key: str, data: Mapping[str, object], how: MetadataWrite) -> 
         result = {**current, **data} if how is MetadataWrite.MERGE else dict(data)
         config.metadata = result
         validate_instance(
-            fresh_registry(),
+            registry,
             config,
             field_deltas({"metadata": (current, result)}),
             field="metadata",

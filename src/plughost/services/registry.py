@@ -94,8 +94,9 @@ def ensure_current() -> Registry:
 
 def reload_registry(discovery: Discovery) -> Registry:
     """Rebuild here and tell every other process to rebuild (the API's ``reload/``)."""
-    bump_version(Change.PACKAGES if discovery is Discovery.RECOLLECT else Change.STATE)
-    registry = rebuild(discovery, renew=True)
+    with holder.rebuilding():  # this process's watcher then finds the snapshot current
+        bump_version(Change.PACKAGES if discovery is Discovery.RECOLLECT else Change.STATE)
+        registry = rebuild(discovery, renew=True)
     trigger_event(PLUGINS_LOADED)
     return registry
 
