@@ -64,7 +64,7 @@ test-postgres: venv
 	fi
 
 # Every endpoint against the floor, growth with the number of plugins, start-up, install:
-# writes benchmarks/results/latest.json and prints Markdown tables. About 10 minutes on 2 cores;
+# writes benchmarks/results/latest.json and prints Markdown tables. About 2.5 minutes on 2 cores;
 # BENCH_QUICK=1 for a smoke run. Extra options: make bench BENCH_ARGS="--baseline HEAD~1".
 bench: venv
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)

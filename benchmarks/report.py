@@ -199,29 +199,34 @@ def scale_table(scale: dict[str, Any]) -> list[str]:
     if not sizes:
         return []
     head = "| median ms | " + " | ".join(f"{e['plugins']} plugins" for e in sizes)
-    lines = [head + " | growth | exponent |", "|---|" + "---:|" * (len(sizes) + 2)]
+    lines = [
+        head + " | growth | growth in floors | exponent |",
+        "|---|" + "---:|" * (len(sizes) + 3),
+    ]
     growth = scale.get("growth", {})
     for index, first in enumerate(sizes[0]["cases"]):
         cells = [first["name"]]
         cells += [_fmt(entry["cases"][index]["median_ms"]) for entry in sizes]
         figures = growth.get(first["name"], {})
         cells.append(f"{figures['growth_smallest_to_largest']:.2f}x" if figures else "")
+        in_floors = figures.get("growth_in_floors") if figures else None
+        cells.append(f"{in_floors:.2f}x" if in_floors is not None else "")
         cells.append(f"{figures['scaling_exponent']:.2f}" if figures else "")
         lines.append("| " + " | ".join(cells) + " |")
     lines.append(
         "| peak RSS of the worker (MiB) | "
         + " | ".join(str(e["peak_rss"]["max_mib"]) for e in sizes)
-        + " | | |"
+        + " | | | |"
     )
     lines.append(
         "| start-up to first 200 on /api/ (s) | "
         + " | ".join(f"{e['startup_s']:.2f}" for e in sizes)
-        + " | | |"
+        + " | | | |"
     )
     lines.append(
         "| first registry build (s) | "
         + " | ".join(f"{e['first_registry_build_s']:.2f}" for e in sizes)
-        + " | | |"
+        + " | | | |"
     )
     return lines
 
