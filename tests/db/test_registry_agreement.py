@@ -235,3 +235,26 @@ def test_the_config_rows_read_by_plain_sql_are_the_orms() -> None:
     assert read_config_rows() == list(
         PluginConfig.objects.order_by(*CONFIG_ORDER).values(*CONFIG_FIELDS)
     )
+
+
+def test_the_plugin_packages_of_a_report_are_scanned_once_per_discovery(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    scans: list[str] = []
+    real = nodes.importlib.metadata.entry_points
+
+    def counting(**kwargs: Any) -> Any:
+        scans.append(kwargs.get("group", ""))
+        return real(**kwargs)
+
+    monkeypatch.setattr(nodes.importlib.metadata, "entry_points", counting)
+    first = nodes.plugin_packages()
+    assert nodes.plugin_packages() == first
+    assert len(scans) == 1
+
+    holder.reset()
+    rebuild(Discovery.RECOLLECT)  # a new discovery: its packages may differ
+    scanned = len(scans)
+    nodes.plugin_packages()
+    nodes.plugin_packages()
+    assert len(scans) == scanned + 1

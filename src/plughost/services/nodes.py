@@ -23,6 +23,7 @@ from django_q.models import OrmQ
 
 from plughost.core.discovery import ENTRY_POINT_GROUP
 from plughost.db.models import NodeProcess
+from plughost.runtime import holder
 
 STALE_AFTER = timedelta(seconds=30)
 HEARTBEAT_SECONDS = 5.0
@@ -50,13 +51,28 @@ def node_id() -> str:
 
 
 def plugin_packages() -> dict[str, str]:
-    """Return the installed distributions that provide plugins, with their versions."""
+    """Return the installed distributions that provide plugins, with their versions.
+
+    Scanning the entry points costs milliseconds of a process that is serving requests (a
+    heartbeat every 5 s, a report after every install anywhere): it is done again only when
+    this process rediscovered plugins (a new discovery result) since the last scan.
+    """
+    global _packages  # noqa: PLW0603 - one process-wide memo, replaced whole
+    discovery = holder.snapshot.discovery
+    memo = _packages
+    if memo is not None and discovery is not None and memo[0] is discovery:
+        return dict(memo[1])
     found: dict[str, str] = {}
     for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
         dist = entry_point.dist
         if dist is not None:
             found[dist.name] = dist.version
-    return dict(sorted(found.items()))
+    packages = dict(sorted(found.items()))
+    _packages = (discovery, packages) if discovery is not None else None
+    return dict(packages)
+
+
+_packages: tuple[object, dict[str, str]] | None = None
 
 
 @dataclass(frozen=True)
