@@ -14,7 +14,7 @@ from django_q.tasks import async_task
 from pytest_django import Settings
 
 from plughost.db.models import NodeProcess, PluginConfig
-from plughost.runtime import holder
+from plughost.runtime import holder, recent
 from plughost.services import nodes, plugin_settings, plugins
 from plughost.services.configs import CONFIG_FIELDS
 from plughost.services.registry import (
@@ -196,7 +196,7 @@ def test_server_info_reads_the_worker_state_at_most_once_a_second(
 ) -> None:
     settings.PLUGHOST_NODE_ID = "node-w"
     clock = [1000.0]
-    monkeypatch.setattr(nodes.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(recent.time, "monotonic", lambda: clock[0])
     assert nodes.worker_state() == nodes.WorkerState(running=False, pending_tasks=0)
 
     nodes.report(1, role=nodes.Role.WORKER)

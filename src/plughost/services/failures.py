@@ -10,7 +10,6 @@ happened. Rows older than ``RECENT`` are not shown (a plugin fixed since drops o
 from __future__ import annotations
 
 import logging
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -19,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from plughost.db.models import RuntimeFailure
+from plughost.runtime.recent import Recent
 
 logger = logging.getLogger(__name__)
 
@@ -48,13 +48,17 @@ def record_runtime_failure(key: str, stage: str, message: str) -> None:
 
 def recent_runtime_failures() -> list[dict[str, Any]]:
     """Return the failures of the last ``RECENT``, newest first (read at most once a second)."""
-    global _memo  # noqa: PLW0603 - one process-wide memo, replaced whole
-    now = time.monotonic()
-    memo = _memo
-    if memo is not None and now - memo[0] < READ_SECONDS:
-        return memo[1]
+    return _recent.get()
+
+
+def forget_recent() -> None:
+    """Read the failures afresh next time (tests)."""
+    _recent.forget()
+
+
+def _read_recent() -> list[dict[str, Any]]:
     since = timezone.now() - RECENT
-    failures = [
+    return [
         {
             "stage": row.stage,
             "name": row.key,
@@ -64,14 +68,6 @@ def recent_runtime_failures() -> list[dict[str, Any]]:
         }
         for row in RuntimeFailure.objects.filter(last__gte=since)
     ]
-    _memo = (now, failures)
-    return failures
 
 
-def forget_recent() -> None:
-    """Read the failures afresh next time (tests)."""
-    global _memo  # noqa: PLW0603
-    _memo = None
-
-
-_memo: tuple[float, list[dict[str, Any]]] | None = None
+_recent = Recent(_read_recent, seconds=READ_SECONDS)

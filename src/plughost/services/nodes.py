@@ -10,7 +10,6 @@ import enum
 import importlib.metadata
 import os
 import socket
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,6 +23,7 @@ from django_q.models import OrmQ
 from plughost.core.discovery import ENTRY_POINT_GROUP
 from plughost.db.models import NodeProcess
 from plughost.runtime import holder
+from plughost.runtime.recent import Recent
 
 STALE_AFTER = timedelta(seconds=30)
 HEARTBEAT_SECONDS = 5.0
@@ -147,7 +147,6 @@ class WorkerState:
 
 
 WORKER_STATE_SECONDS = 1.0
-_worker_state: tuple[float, WorkerState] | None = None
 
 
 def worker_state() -> WorkerState:
@@ -157,14 +156,7 @@ def worker_state() -> WorkerState:
     the rest of the answer; the figures move with heartbeats 5 s apart, so a second old
     is as good as new.
     """
-    global _worker_state  # noqa: PLW0603 - one process-wide memo, replaced whole
-    now = time.monotonic()
-    memo = _worker_state
-    if memo is not None and now - memo[0] < WORKER_STATE_SECONDS:
-        return memo[1]
-    state = WorkerState(running=worker_running(), pending_tasks=pending_tasks())
-    _worker_state = (now, state)
-    return state
+    return _worker_state.get()
 
 
 def recent_reports() -> list[dict[str, Any]]:
@@ -172,24 +164,13 @@ def recent_reports() -> list[dict[str, Any]]:
 
     Reports come with heartbeats 5 s apart; a second-old list is as good as new.
     """
-    global _reports  # noqa: PLW0603 - one process-wide memo, replaced whole
-    now = time.monotonic()
-    memo = _reports
-    if memo is not None and now - memo[0] < WORKER_STATE_SECONDS:
-        return memo[1]
-    reports = node_reports()
-    _reports = (now, reports)
-    return reports
-
-
-_reports: tuple[float, list[dict[str, Any]]] | None = None
+    return _reports.get()
 
 
 def forget_worker_state() -> None:
     """Read the worker state and the node reports afresh next time (tests)."""
-    global _worker_state, _reports  # noqa: PLW0603
-    _worker_state = None
-    _reports = None
+    _worker_state.forget()
+    _reports.forget()
 
 
 def worker_running() -> bool:
@@ -201,3 +182,10 @@ def worker_running() -> bool:
 def pending_tasks() -> int:
     """Return how many tasks wait in the queue (django-q's database broker)."""
     return int(OrmQ.objects.count())
+
+
+_worker_state = Recent(
+    lambda: WorkerState(running=worker_running(), pending_tasks=pending_tasks()),
+    seconds=WORKER_STATE_SECONDS,
+)
+_reports = Recent(node_reports, seconds=WORKER_STATE_SECONDS)

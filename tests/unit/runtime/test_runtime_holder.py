@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from plughost.core.registry import empty_registry
+from plughost.runtime import recent
 from plughost.runtime.holder import RegistryHolder, Snapshot
 
 
@@ -88,3 +91,20 @@ def test_a_swap_with_the_same_configs_keeps_rows_and_forgets_per_snapshot_entrie
 
     assert holder.cached("rows", lambda: "reloaded") == "kept"
     assert holder.cached("all rows", lambda: "reloaded", per_snapshot=True) == "reloaded"
+
+
+def test_a_recent_value_is_loaded_again_once_its_interval_has_passed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = [100.0]
+    monkeypatch.setattr(recent.time, "monotonic", lambda: clock[0])
+    loads = iter(["first", "second", "third"])
+    value = recent.Recent(lambda: next(loads), seconds=1.0)
+
+    assert value.get() == "first"
+    clock[0] += 0.9
+    assert value.get() == "first"
+    clock[0] += 0.2
+    assert value.get() == "second"
+    value.forget()
+    assert value.get() == "third"
