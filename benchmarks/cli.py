@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from benchmarks import propagation, suites
+from benchmarks import lifecycle, propagation, suites
 from benchmarks.driver import REPO_ROOT, BenchmarkError
 from benchmarks.report import machine, markdown, source
 from benchmarks.servers import postgres_available
@@ -164,11 +164,11 @@ def run(
             _save(results, output)
         if "startup" in plan.sections:
             log("start-up")
-            results["startup"] = suites.run_startup(plan, root, log)
+            results["startup"] = lifecycle.run_startup(plan, root, log)
             _save(results, output)
         if "install" in plan.sections:
             log("install")
-            results["install"] = suites.run_install(plan, root, log)
+            results["install"] = lifecycle.run_install(plan, root, log)
             _save(results, output)
         if "propagation" in plan.sections:
             log("propagation")
