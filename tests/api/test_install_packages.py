@@ -9,10 +9,6 @@ process imports it from there. The project's venv is never changed, even if a te
 
 from __future__ import annotations
 
-import importlib
-import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -20,93 +16,21 @@ import pytest
 from django.utils import timezone
 from pytest_django import Settings
 
-from plughost.db.models import AuditEntry, InstallLock, PluginConfig, PluginPackage, PluginSetting
-from plughost.installer.environment import Snapshot, take_snapshot
-from plughost.installer.runner import Runner
+from plughost.db.models import AuditEntry, InstallLock, PluginConfig, PluginPackage
 from plughost.runtime import holder
 from plughost.services.state import read_versions
+from tests.api.install_support import (
+    FAST,
+    GOOD,
+    GOOD_KEY,
+    URL,
+    PluginEnv,
+    install,
+    registry_errors,
+)
 from tests.conftest import ApiClientFactory
-from tests.fixtures.builder import Breakage, FixtureBuilder
+from tests.fixtures.builder import FixtureBuilder
 from tests.fixtures.index_server import PackageIndex
-from tests.fixtures.pytest_plugin import make_layered_venv
-
-URL = "/api/plugins/install/"
-GOOD = "plughost-fixture-good"
-GOOD_KEY = "fixture-good"
-# Skips the resolver's check of the host's packages (a pip run of its own): for installs
-# that only set the scene. The check itself is tested where it matters.
-FAST = {"allow_host_changes": True}
-
-
-@dataclass(frozen=True)
-class PluginEnv:
-    """The throwaway environment the server installs into."""
-
-    root: Path
-    python: Path
-
-    @property
-    def runner(self) -> Runner:
-        return Runner(python=str(self.python))
-
-    def snapshot(self) -> Snapshot:
-        return take_snapshot(self.runner)
-
-    def version_of(self, name: str) -> str | None:
-        return self.snapshot().version_of(name)
-
-
-@pytest.fixture(scope="module")
-def releases(fixture_builder: FixtureBuilder) -> None:
-    """Every release these tests install or resolve (built once per session)."""
-    fixture_builder.build("good", "1.0.0")
-    fixture_builder.build("good", "2.0.0")
-    fixture_builder.build("good", "3.0.0", breakage=Breakage.IMPORT)
-    fixture_builder.build("good", "4.0.0", breakage=Breakage.READY)
-    fixture_builder.build("import-fails", "1.0.0")
-    fixture_builder.build("ready-fails", "1.0.0")
-    fixture_builder.build("conflict", "1.0.0")
-    fixture_builder.build("fake-django")
-
-
-@pytest.fixture
-def plugin_env(
-    tmp_path: Path, settings: Settings, registry: object, releases: None
-) -> Iterator[PluginEnv]:
-    """Install into a fresh layered venv; forget its modules and paths afterwards."""
-    root = tmp_path / "plugin-env"
-    env = PluginEnv(root=root, python=make_layered_venv(root))
-    settings.PLUGHOST_INSTALL_PYTHON = str(env.python)
-    settings.PLUGHOST_INSTALL_TIMEOUT = 60
-    yield env
-    prefix = str(root)
-    for name, module in list(sys.modules.items()):
-        if str(getattr(module, "__file__", None) or "").startswith(prefix):
-            del sys.modules[name]
-    sys.path[:] = [path for path in sys.path if not path.startswith(prefix)]
-    importlib.invalidate_caches()
-
-
-def install(
-    api_client: ApiClientFactory,
-    index: PackageIndex,
-    packagename: str,
-    version: str = "",
-    **extra: object,
-) -> dict[str, object]:
-    body: dict[str, object] = {"confirm": True, "packagename": packagename, "url": index.url}
-    if version:
-        body["version"] = version
-    response = api_client("superuser").post(URL, body | extra, format="json")
-    return {"status": response.status_code, "body": response.json()}
-
-
-def registry_errors(api_client: ApiClientFactory) -> list[dict[str, str]]:
-    errors: list[dict[str, str]] = (
-        api_client("superuser").get("/api/plugins/status/").json()["registry_errors"]
-    )
-    return errors
-
 
 # --- success ---------------------------------------------------------------------------------
 
@@ -445,104 +369,6 @@ def test_a_dry_run_lists_the_host_packages_it_would_change(
     assert isinstance(body, dict)
     assert body["conflicts"] == [f"django {plugin_env.version_of('django')} -> 3.2.99 (downgrade)"]
     assert [change["name"] for change in body["dry_run"]["downgrade"]] == ["django"]
-
-
-# --- uninstall ------------------------------------------------------------------------------
-
-
-def test_uninstall_removes_the_package_its_line_and_its_config(
-    api_client: ApiClientFactory,
-    plugin_env: PluginEnv,
-    package_index: PackageIndex,
-    settings: Settings,
-) -> None:
-    assert install(api_client, package_index, GOOD, "1.0.0", **FAST)["status"] == 201
-    admin = api_client("superuser")
-    admin.patch(f"/api/plugins/{GOOD_KEY}/metadata/", {"metadata": {"a": 1}}, format="json")
-    assert admin.patch(f"/api/plugins/{GOOD_KEY}/activate/", {"active": True}).status_code == 200
-
-    refused = admin.patch(f"/api/plugins/{GOOD_KEY}/uninstall/", {})
-    admin.patch(f"/api/plugins/{GOOD_KEY}/activate/", {"active": False})
-    response = admin.patch(f"/api/plugins/{GOOD_KEY}/uninstall/", {})
-
-    assert refused.status_code == 400
-    assert refused.json() == {
-        "non_field_errors": ["Plugin cannot be uninstalled as it is currently active"]
-    }
-    assert response.status_code == 200
-    body = response.json()
-    assert GOOD in body.pop("output")
-    assert body == {
-        "success": "Uninstalled plugin successfully",
-        "result": f"Uninstalled {GOOD} 1.0.0",
-        "delete_config": True,
-        "package": GOOD,
-        "removed_packages": {GOOD: "1.0.0"},
-        "plugins": [GOOD_KEY],
-        "deleted_configs": [GOOD_KEY],
-    }
-    assert plugin_env.version_of(GOOD) is None
-    assert not PluginPackage.objects.exists()
-    assert f"{GOOD}==1.0.0" not in Path(settings.PLUGHOST_PLUGINS_FILE).read_text()
-    assert not PluginConfig.objects.filter(key=GOOD_KEY).exists()
-    assert not PluginSetting.objects.filter(plugin__key=GOOD_KEY).exists()
-    assert admin.get(f"/api/plugins/{GOOD_KEY}/").status_code == 404
-    assert holder.current().find_definition(GOOD_KEY) is None
-
-
-def test_uninstall_put_can_keep_the_config(
-    api_client: ApiClientFactory, plugin_env: PluginEnv, package_index: PackageIndex
-) -> None:
-    assert install(api_client, package_index, GOOD, "1.0.0", **FAST)["status"] == 201
-
-    response = api_client("superuser").put(
-        f"/api/plugins/{GOOD_KEY}/uninstall/", {"delete_config": False}
-    )
-
-    assert response.status_code == 200
-    body = response.json()
-    assert (body["delete_config"], body["deleted_configs"], body["plugins"]) == (
-        False,
-        [],
-        [GOOD_KEY],
-    )
-    detail = api_client("superuser").get(f"/api/plugins/{GOOD_KEY}/").json()
-    assert detail["is_installed"] is False
-
-
-def test_uninstall_of_a_folder_plugin_is_400(
-    api_client: ApiClientFactory, settings: Settings, registry: object
-) -> None:
-    folder = Path(settings.PLUGHOST_PLUGIN_DIR)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "dropped.py").write_text(
-        "from plughost import InvenTreePlugin\n\n\n"
-        "class Dropped(InvenTreePlugin):\n    NAME = 'Dropped'\n"
-    )
-    api_client("superuser").post("/api/plugins/reload/", {"collect_plugins": True}, format="json")
-
-    response = api_client("superuser").patch("/api/plugins/dropped/uninstall/", {})
-
-    assert response.status_code == 400
-    assert response.json() == {
-        "non_field_errors": [
-            "Plugin is not a packaged plugin: it is a folder plugin, which ships with the "
-            "server or lives in a plugin folder; remove it there instead"
-        ]
-    }
-
-
-def test_uninstall_is_403_when_installs_are_off(
-    api_client: ApiClientFactory, settings: Settings, registry: object
-) -> None:
-    settings.PLUGHOST_PLUGIN_NOINSTALL = True
-
-    response = api_client("superuser").patch("/api/plugins/sample/uninstall/", {})
-
-    assert response.status_code == 403
-    assert response.json() == {
-        "detail": "Plugin installation is disabled on this server (PLUGHOST_PLUGIN_NOINSTALL=1)"
-    }
 
 
 def _later() -> datetime:
