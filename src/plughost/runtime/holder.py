@@ -102,8 +102,7 @@ class RegistryHolder:
         if version != self._settings_version + 1:
             self.clear_settings(version)
             return
-        dropped = set(markers)
-        self._settings = {m: v for m, v in self._settings.items() if m not in dropped}
+        self.forget_all(markers)
         self._settings_version = version
 
     def clear_settings(self, version: int) -> None:
@@ -132,8 +131,7 @@ class RegistryHolder:
         """
         self._snapshot = snapshot
         if same_configs:
-            dropped = self._per_snapshot
-            self._settings = {m: v for m, v in self._settings.items() if m not in dropped}
+            self.forget_all(self._per_snapshot)
         else:
             self._settings = {}
 

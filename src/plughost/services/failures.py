@@ -31,17 +31,15 @@ READ_SECONDS = 1.0
 
 def record_runtime_failure(key: str, stage: str, message: str) -> None:
     """Count one failure of plugin ``key`` at ``stage``; never raises (it is a report)."""
-    now = timezone.now()
-    fields: dict[str, Any] = {"message": message[:MAX_MESSAGE_LENGTH], "last": now}
+    where = {"key": key[:255], "stage": stage[:40]}
+    fields: dict[str, Any] = {"message": message[:MAX_MESSAGE_LENGTH], "last": timezone.now()}
+    rows = RuntimeFailure.objects.filter(**where)
     try:
         with transaction.atomic():
-            rows = RuntimeFailure.objects.filter(key=key[:255], stage=stage[:40])
             if not rows.update(count=F("count") + 1, **fields):
-                RuntimeFailure.objects.create(key=key[:255], stage=stage[:40], count=1, **fields)
+                RuntimeFailure.objects.create(count=1, **where, **fields)
     except IntegrityError:  # another process created the row meanwhile: count on it
-        RuntimeFailure.objects.filter(key=key[:255], stage=stage[:40]).update(
-            count=F("count") + 1, **fields
-        )
+        rows.update(count=F("count") + 1, **fields)
     except DatabaseError:
         logger.exception("could not record the failure of plugin %s at %s", key, stage)
 
