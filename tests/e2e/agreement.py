@@ -37,7 +37,9 @@ def wait_for_agreement(
 
     The figure is when the unbroken run of agreeing probes began, not when it was confirmed:
     each probe is a request of its own (tens of milliseconds on a loaded 2-core machine), and
-    confirming is the test's cost, not the server's. ``inf`` when no run completes in time.
+    confirming is the test's cost, not the server's. The run must also last ``HOLD_SECONDS``:
+    a quick run of probes may all reach the same worker of a server, and a worker still
+    behind answers within that time. ``inf`` when no run completes in time.
     """
     start = time.monotonic()
     streak = 0
@@ -48,11 +50,15 @@ def wait_for_agreement(
             if streak == 0:
                 streak_began = asked
             streak += 1
-            if streak >= samples:
+            if streak >= samples and time.monotonic() - streak_began >= HOLD_SECONDS:
                 return streak_began - start
         else:
             streak = 0
     return float("inf")
+
+
+HOLD_SECONDS = 0.5
+"""Longer than a SQLite watcher's poll (250 ms) plus a rebuild."""
 
 
 @dataclass

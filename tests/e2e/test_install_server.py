@@ -19,6 +19,7 @@ import requests
 
 from plughost.installer.environment import take_snapshot
 from plughost.installer.runner import Runner
+from tests.e2e.agreement import HOLD_SECONDS
 from tests.e2e.conftest import ServerFactory
 from tests.e2e.servers import Server, kill_server, postgres_database, use_postgres
 from tests.fixtures.builder import Breakage, FixtureBuilder
@@ -67,16 +68,24 @@ class Client:
         return self.call("POST", INSTALL, body | extra)
 
     def every_worker(self, path: str, predicate: Any, *, rounds: int = 8) -> dict[str, Any]:
-        """Poll ``path`` until ``rounds`` answers in a row satisfy ``predicate``; return one."""
+        """Poll ``path`` until ``rounds`` answers in a row satisfy ``predicate``; return one.
+
+        The run must also last ``HOLD_SECONDS``: answers in a row may all come from the same
+        worker, and a worker still behind answers within that time.
+        """
         deadline = time.monotonic() + 20
         streak = 0
+        began = time.monotonic()
         while time.monotonic() < deadline:
             response = self.call("GET", path)
             if response.status_code == 200 and predicate(response.json()):
+                if streak == 0:
+                    began = time.monotonic()
                 streak += 1
-                if streak >= rounds:
+                if streak >= rounds and time.monotonic() - began >= HOLD_SECONDS:
                     body: dict[str, Any] = response.json()
                     return body
+                time.sleep(0.02)
             else:
                 streak = 0
                 time.sleep(0.1)
