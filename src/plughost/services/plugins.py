@@ -14,6 +14,7 @@ from plughost.db.models import AuditAction, PluginConfig
 from plughost.runtime import holder
 from plughost.services import plugin_apps
 from plughost.services.audit import Actor, audited
+from plughost.services.checked_read import read_rows
 from plughost.services.configs import snapshot_config
 from plughost.services.events import PLUGIN_ACTIVATED, PLUGIN_DEACTIVATED, trigger_event
 from plughost.services.registry import (
@@ -137,11 +138,10 @@ def get_metadata(key: str) -> dict[str, object]:
     # One column by plain SQL: the ORM's query building costs more than this read.
     quote = connection.ops.quote_name
     table = quote(PluginConfig._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {quote('metadata')} FROM {table} WHERE {quote('key')} = %s", [key])
-        row = cursor.fetchone()
-    if row is None:
+    rows = read_rows(f"SELECT {quote('metadata')} FROM {table} WHERE {quote('key')} = %s", [key])
+    if not rows:
         raise PluginNotFoundError(f"No plugin with key '{key}'", key=key)
+    row = rows[0]
     metadata = json.loads(row[0]) if isinstance(row[0], (str, bytes)) else row[0]
     return dict(metadata) if isinstance(metadata, Mapping) else {}
 

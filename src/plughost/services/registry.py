@@ -24,7 +24,7 @@ from plughost.services.events import PLUGINS_LOADED, trigger_event
 from plughost.services.host import host
 from plughost.services.registry_hooks import after_rebuild
 from plughost.services.sources import discover_all, plugin_code_runner, sources_fingerprint
-from plughost.services.state import Change, bump_version, read_versions
+from plughost.services.state import Change, Versions, bump_version, read_versions
 
 logger = logging.getLogger(__name__)
 
@@ -73,9 +73,13 @@ def current_snapshot() -> Snapshot:
     return holder.snapshot
 
 
-def ensure_current() -> Registry:
-    """Catch up with the stored versions: clear setting caches, rebuild once if needed."""
-    stored = read_versions()
+def ensure_current(stored: Versions | None = None) -> Registry:
+    """Catch up with the stored versions: clear setting caches, rebuild once if needed.
+
+    ``stored``: the versions already known to be stored (a NOTIFY's payload); read if None.
+    """
+    if stored is None:
+        stored = read_versions()
     if stored.settings_version != holder.settings_version:
         holder.clear_settings(stored.settings_version)
     snapshot = holder.snapshot

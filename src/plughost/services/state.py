@@ -3,7 +3,9 @@
 ``version`` moves with every state change (activation, reload, install), ``collect_version``
 when the installed plugins change (rediscover), ``settings_version`` when a setting changes
 (clear setting caches, no rebuild). On PostgreSQL each bump also sends a NOTIFY on
-``CHANNEL``, delivered when the transaction commits, so watchers wake at once.
+``CHANNEL``, delivered when the transaction commits, so watchers wake at once; its payload is
+the three counters after the bump (:func:`parse_payload`), so a watcher needs no query to
+learn them.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 
 from plughost.db.models import RegistryState
+from plughost.services.checked_read import read_rows
 
 STATE_ID = 1
 VERSION_COLUMNS = ("version", "collect_version", "settings_version")
@@ -41,12 +44,21 @@ def read_versions() -> Versions:
     """Return the stored counters (zeros before the first change).
 
     Plain SQL: every write and every version check asks, and the ORM's query building
-    costs more than the query.
+    costs more than the query. Often a request's first query: its health check too.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(_read_statement(), [STATE_ID])
-        row = cursor.fetchone()
-    return Versions() if row is None else Versions(int(row[0]), int(row[1]), int(row[2]))
+    rows = read_rows(_read_statement(), [STATE_ID])
+    if not rows:
+        return Versions()
+    row = rows[0]
+    return Versions(int(row[0]), int(row[1]), int(row[2]))
+
+
+def parse_payload(payload: str) -> Versions | None:
+    """Return the counters a NOTIFY on ``CHANNEL`` carries; None for any other payload."""
+    parts = payload.split()
+    if len(parts) != len(VERSION_COLUMNS) or not all(part.isdigit() for part in parts):
+        return None
+    return Versions(int(parts[0]), int(parts[1]), int(parts[2]))
 
 
 def _columns() -> str:
@@ -92,8 +104,9 @@ def _bump(change: Change) -> Versions | None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                f"WITH bumped AS ({update}) SELECT {columns}, pg_notify(%s, %s) FROM bumped",
-                [STATE_ID, CHANNEL, change.value],
+                f"WITH bumped AS ({update}) SELECT {columns}, "
+                f"pg_notify(%s, concat_ws(' ', {columns})) FROM bumped",
+                [STATE_ID, CHANNEL],
             )
         else:
             cursor.execute(update, [STATE_ID])

@@ -1,7 +1,8 @@
 """Keep a server process's registry current in the background.
 
 One daemon thread per process: on PostgreSQL it LISTENs for the NOTIFY that every state
-change sends (with a periodic check as fallback); on SQLite it polls the stored versions,
+change sends, which carries the new versions, so a change costs a watcher no query unless it
+must rebuild (with a periodic read as fallback); on SQLite it polls the stored versions,
 a single-row read, every ``POLL_SECONDS``. When the versions moved it rebuilds once while
 requests go on being served from the old snapshot, then swaps. It also sends the process's
 heartbeat. Started by the server (gunicorn's worker hook), never by tests or commands.
@@ -13,6 +14,7 @@ import logging
 import os
 import threading
 import time
+from typing import Any
 
 import psycopg
 from django.conf import settings
@@ -23,7 +25,7 @@ from plughost.services import nodes
 from plughost.services.notifications import notify_node_out_of_sync
 from plughost.services.reconcile import reconcile_node
 from plughost.services.registry import current_registry, ensure_current
-from plughost.services.state import CHANNEL, read_versions
+from plughost.services.state import CHANNEL, Versions, parse_payload, read_versions
 
 logger = logging.getLogger(__name__)
 
@@ -58,18 +60,24 @@ def _run() -> None:
         _poll_loop(POLL_SECONDS)
 
 
-def _tick(state: dict[str, float | int]) -> None:
-    """Reconcile packages when the installed set changed; catch up; send a heartbeat."""
+def _tick(state: dict[str, float | int], notified: Versions | None = None) -> None:
+    """Reconcile packages when the installed set changed; catch up; send a heartbeat.
+
+    ``notified``: the versions a NOTIFY carried; without them the stored ones are read, and
+    the connection is checked (Django's ``close_old_connections``), as after any failure.
+    """
+    healthy = False
     try:
         if "heartbeat" not in state:  # be listed before a long first reconcile
             nodes.report(holder.snapshot.version)
             state["heartbeat"] = time.monotonic()
-        ensure_current()  # first: what this node has already (e.g. installed here) shows at once
+        stored = notified or read_versions()
+        # First: what this node has already (e.g. installed here) shows at once.
+        ensure_current(stored)
         outcome = None
-        collect_version = read_versions().collect_version
-        if state.get("reconciled") != collect_version:
+        if state.get("reconciled") != stored.collect_version:
             outcome = reconcile_node()  # also at start: a node started after an install
-            state["reconciled"] = collect_version
+            state["reconciled"] = stored.collect_version
             if not outcome.ok:
                 logger.warning("this node is out of step: %s", outcome.message)
                 notify_node_out_of_sync(nodes.node_id(), outcome.message)
@@ -77,10 +85,12 @@ def _tick(state: dict[str, float | int]) -> None:
         if outcome is not None or now - state.get("heartbeat", 0.0) >= nodes.HEARTBEAT_SECONDS:
             nodes.report(holder.snapshot.version, reconcile=outcome)
             state["heartbeat"] = now
+        healthy = notified is not None
     except Exception:
         logger.exception("checking the registry version failed; will retry")
     finally:
-        close_old_connections()
+        if not healthy:
+            close_old_connections()
 
 
 def _poll_loop(interval: float) -> None:
@@ -105,13 +115,28 @@ def _listen_loop() -> None:
                 autocommit=True,
             ) as listener:
                 listener.execute(f"LISTEN {CHANNEL}")
+                notified: Versions | None = None
                 while True:
-                    _tick(state)
-                    for _ in listener.notifies(timeout=FALLBACK_SECONDS, stop_after=1):
-                        pass
+                    _tick(state, notified)
+                    notified = _wait_for_change(listener)
         except Exception:
             logger.exception("listening for registry changes failed; polling until it works")
             deadline = time.monotonic() + FALLBACK_SECONDS * 5
             while time.monotonic() < deadline:
                 _tick(state)
                 time.sleep(POLL_SECONDS)
+
+
+def _wait_for_change(listener: psycopg.Connection[Any]) -> Versions | None:
+    """Wait up to ``FALLBACK_SECONDS`` for NOTIFYs; return the latest versions they carried.
+
+    Bumps are serialized by the row they update, so the last notification carries the
+    newest versions. None after a quiet wait (or an unreadable payload): read them.
+    """
+    latest: Versions | None = None
+    for notify in listener.notifies(timeout=FALLBACK_SECONDS, stop_after=1):
+        latest = parse_payload(notify.payload)
+    if latest is not None:  # others may have queued meanwhile: take them without waiting
+        for notify in listener.notifies(timeout=0):
+            latest = parse_payload(notify.payload)
+    return latest
