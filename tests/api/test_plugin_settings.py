@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from plughost.db.models import PluginSetting
 from plughost.runtime import holder
@@ -145,6 +147,42 @@ def test_patch_integer(api_client: ApiClientFactory) -> None:
     assert response.status_code == 200
     assert response.json()["value"] == "456"
     assert setting(api_client, "NUMERICAL_SETTING")["value"] == "456"
+
+
+def test_a_write_nobody_vets_is_one_update_without_reading_the_row(
+    api_client: ApiClientFactory,
+) -> None:
+    client = api_client("staff")
+    client.patch(f"{URL}NUMERICAL_SETTING/", {"value": 456})  # warm: host switches read once
+    setting(api_client, "NUMERICAL_SETTING")  # the rows are cached by this read
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.patch(f"{URL}NUMERICAL_SETTING/", {"value": 457})
+
+    assert response.status_code == 200
+    assert response.json()["value"] == "457"
+    setting_queries = [q["sql"] for q in queries.captured_queries if "pluginsetting" in q["sql"]]
+    updates = [sql for sql in setting_queries if sql.startswith("UPDATE")]
+    assert len(updates) == 1
+    # No read of the row being written (other plugins' rows may load into the cache).
+    assert not [sql for sql in setting_queries if "NUMERICAL_SETTING" in sql and sql != updates[0]]
+    row = PluginSetting.objects.get(plugin__key="sample", key="NUMERICAL_SETTING")
+    assert row.value == "457"
+    assert setting(api_client, "NUMERICAL_SETTING")["value"] == "457"
+
+
+def test_a_write_to_a_row_deleted_since_it_was_cached_stores_it_again(
+    api_client: ApiClientFactory,
+) -> None:
+    setting(api_client, "NUMERICAL_SETTING")  # cached
+    PluginSetting.objects.filter(plugin__key="sample", key="NUMERICAL_SETTING").delete()
+
+    response = api_client("staff").patch(f"{URL}NUMERICAL_SETTING/", {"value": 458})
+
+    assert response.status_code == 200
+    assert response.json()["value"] == "458"
+    row = PluginSetting.objects.get(plugin__key="sample", key="NUMERICAL_SETTING")
+    assert row.value == "458"
 
 
 def test_put_string_form_encoded(api_client: ApiClientFactory) -> None:

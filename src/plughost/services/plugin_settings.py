@@ -160,29 +160,23 @@ def update_setting(
 def _update_setting(
     key: str, setting: str, raw: object, *, registry: Registry | None
 ) -> SettingView:
-    config, definition = get_definition(registry or holder.current(), key)
+    registry = registry or holder.current()
+    config, definition = get_definition(registry, key)
     spec = _spec_of(definition, key, setting)
     stored = spec.clean(raw)
     if spec.type is SettingType.MODEL:
         _check_model_reference(spec, stored)
+    validators = bool(registry.with_mixin("validation"))
+    cached = None if validators else stored_rows(config).get(spec.key.upper())
     # No savepoint: inside an audited write the whole transaction rolls back on any error.
     with transaction.atomic(savepoint=False):
-        # The row afresh and locked (cached rows are shared and never changed).
-        locked = PluginSetting.objects.select_for_update()
-        row = locked.filter(plugin_id=config.pk, key=spec.key.upper()).first()
+        row = None
+        if cached is not None:
+            # Nobody vets the change, so the old value is not needed: one UPDATE, no read.
+            row = _updated_copy(cached, stored, protected=spec.protected)
         if row is None:
-            row = _create_row(config, spec)
-        previous = row.value
-        row.value = stored
-        row.protected = spec.protected
+            row = _update_locked(registry, config, spec, stored)
         row.plugin = config
-        validate_instance(
-            registry or holder.current(),
-            row,
-            field_deltas({"value": (previous, stored)}),
-            field="value",
-        )
-        row.save(update_fields=["value", "protected"] if row.pk else None)
         versions = bump_version(Change.SETTINGS)
     # Dropped now, so this transaction reads its own write, and again after the commit (an
     # audited write commits later, with its entry): meanwhile a reader of this process may
@@ -192,6 +186,36 @@ def _update_setting(
     holder.forget_all(markers)
     transaction.on_commit(partial(holder.written_here, markers, versions.settings_version))
     return SettingView(row=row, spec=spec, plugin_key=key)
+
+
+def _updated_copy(cached: PluginSetting, stored: str, *, protected: bool) -> PluginSetting | None:
+    """Store ``stored`` in the row ``cached`` shows; return a new instance of the updated row.
+
+    None when the row is gone (its plugin's config was deleted meanwhile).
+    """
+    if not PluginSetting.objects.filter(pk=cached.pk).update(value=stored, protected=protected):
+        return None
+    names = [field.attname for field in PluginSetting._meta.concrete_fields]
+    row = PluginSetting.from_db(cached._state.db, names, [getattr(cached, n) for n in names])
+    row.value, row.protected = stored, protected
+    return row
+
+
+def _update_locked(
+    registry: Registry, config: PluginConfig, spec: SettingSpec, stored: str
+) -> PluginSetting:
+    """Read the row afresh under a lock, let the validation plugins vet the change, save it."""
+    locked = PluginSetting.objects.select_for_update()
+    row = locked.filter(plugin_id=config.pk, key=spec.key.upper()).first()
+    if row is None:
+        row = _create_row(config, spec)
+    previous = row.value
+    row.value = stored
+    row.protected = spec.protected
+    row.plugin = config
+    validate_instance(registry, row, field_deltas({"value": (previous, stored)}), field="value")
+    row.save(update_fields=["value", "protected"] if row.pk else None)
+    return row
 
 
 def _check_model_reference(spec: SettingSpec, stored: str) -> None:
