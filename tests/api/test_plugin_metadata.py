@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from plughost.db.models import PluginConfig
 from tests.conftest import ApiClientFactory
@@ -33,6 +35,61 @@ def test_patch_merges_and_put_replaces(api_client: ApiClientFactory) -> None:
     assert merged.json() == {"metadata": {"a": 1, "b": {"c": [1, 2]}, "d": "x"}}
     assert replaced.json() == {"metadata": {"only": True}}
     assert stored() == {"only": True}
+
+
+def test_patch_merges_shallowly_and_keeps_nulls(api_client: ApiClientFactory) -> None:
+    client = api_client("staff")
+    client.put(URL, {"metadata": {"b": {"c": [1]}, "keep": 1}}, format="json")
+
+    merged = client.patch(URL, {"metadata": {"b": {"x": 1}, "n": None}}, format="json")
+
+    assert merged.json() == {"metadata": {"b": {"x": 1}, "keep": 1, "n": None}}
+    assert stored() == {"b": {"x": 1}, "keep": 1, "n": None}
+
+
+@pytest.mark.parametrize("odd", [[1, 2], "text", 7])
+def test_patch_over_stored_metadata_that_is_not_an_object(
+    api_client: ApiClientFactory, odd: object
+) -> None:
+    """Plugin code may store anything with set_metadata's model; a merge starts afresh."""
+    PluginConfig.objects.filter(key="sample").update(metadata=odd)
+
+    merged = api_client("staff").patch(URL, {"metadata": {"a": 1}}, format="json")
+
+    assert merged.status_code == 200
+    assert merged.json() == {"metadata": {"a": 1}}
+    assert stored() == {"a": 1}
+
+
+@pytest.mark.parametrize("method", ["patch", "put"])
+def test_writing_metadata_of_an_unknown_plugin_is_404(
+    api_client: ApiClientFactory, method: str
+) -> None:
+    response = getattr(api_client("staff"), method)(
+        "/api/plugins/nope/metadata/", {"metadata": {"a": 1}}, format="json"
+    )
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+@pytest.mark.parametrize("method", ["patch", "put"])
+def test_a_write_nobody_vets_is_one_statement(api_client: ApiClientFactory, method: str) -> None:
+    """PUT everywhere, PATCH on PostgreSQL (SQLite's JSON merge is not the shallow one)."""
+    client = api_client("staff")
+    client.put(URL, {"metadata": {"a": 1}}, format="json")
+
+    with CaptureQueriesContext(connection) as queries:
+        response = getattr(client, method)(URL, {"metadata": {"b": 2}}, format="json")
+
+    assert response.status_code == 200
+    on_config = [q["sql"] for q in queries.captured_queries if "pluginconfig" in q["sql"]]
+    if method == "patch" and connection.vendor != "postgresql":
+        assert any("SELECT" in sql for sql in on_config)  # read, merged, saved
+        return
+    assert len(on_config) == 1
+    assert on_config[0].startswith("UPDATE")
+    assert stored() == ({"a": 1, "b": 2} if method == "patch" else {"b": 2})
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
+from django.test.utils import CaptureQueriesContext
 from pytest_django import Settings
 
 from plughost.db.models import AuditEntry, PluginConfig
@@ -13,6 +14,7 @@ from plughost.runtime import holder
 from plughost.services import audit, plugin_settings, plugins
 from plughost.services.audit import Actor
 from plughost.services.registry import Discovery, rebuild
+from plughost.services.state import Change, bump_version, read_versions
 
 pytestmark = pytest.mark.django_db
 ADMIN = Actor(username="admin", address="10.0.0.7")
@@ -54,3 +56,40 @@ def test_when_the_entry_cannot_be_written_the_change_is_not_kept(
     assert holder.settings_version == settings_version  # the cache is not ahead of the DB
     entry = AuditEntry.objects.get()  # the failure is recorded after the rollback
     assert (entry.result, entry.message) == ("failed", "DatabaseError: the audit table is full")
+
+
+def test_an_activation_whose_entry_cannot_be_written_is_not_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real_record = audit.record
+
+    def failing(*args: object, ok: bool, **kwargs: object) -> object:
+        if ok:
+            raise DatabaseError("the audit table is full")
+        return real_record(*args, ok=ok, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(audit, "record", failing)
+
+    with pytest.raises(DatabaseError):
+        plugins.activate("sample", actor=ADMIN)
+
+    assert not PluginConfig.objects.get(key="sample").active
+    assert not holder.current().is_loaded("sample")
+    entry = AuditEntry.objects.get()
+    assert (entry.action, entry.result) == ("activate", "failed")
+
+
+def test_an_activation_reads_the_versions_once() -> None:
+    """The rebuild after the commit takes the versions the bump answered."""
+    bump_version(Change.STATE)  # the state row exists, as on any server past its first change
+    with CaptureQueriesContext(connection) as queries:
+        plugins.activate("sample", actor=ADMIN)
+
+    version_reads = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT") and "settings_version" in q["sql"]
+    ]
+    assert len(version_reads) == 1  # fresh_registry's, before the change
+    assert holder.snapshot.version == read_versions().version
+    assert holder.current().is_loaded("sample")

@@ -307,7 +307,9 @@ class PluginMetadata(APIView):
         return self._write(request, plugin, plugin_service.MetadataWrite.MERGE)
 
     def _write(self, request: Request, plugin: str, how: plugin_service.MetadataWrite) -> Response:
-        get_config_or_404(plugin)
+        registry = fresh_registry()  # as current as the database: no query of its own
+        if plugin not in current_snapshot().configs:
+            raise NotFound()  # before the body's 400, as InvenTree answers
         data = request.data
         if not isinstance(data, dict) or "metadata" not in data:
             raise ValidationError({"metadata": ["This field is required."]})
@@ -326,4 +328,8 @@ class PluginMetadata(APIView):
                     ]
                 }
             )
-        return Response({"metadata": plugin_service.write_metadata(plugin, metadata, how)})
+        try:
+            stored = plugin_service.write_metadata(plugin, metadata, how, registry=registry)
+        except PluginNotFoundError:
+            raise NotFound() from None  # deleted meanwhile
+        return Response({"metadata": stored})

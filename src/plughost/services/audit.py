@@ -41,8 +41,30 @@ SYSTEM = Actor(username="(system)")
 class AuditNote:
     """What the audited block reports on success (and a more precise target, once known)."""
 
+    action: AuditAction
+    default_target: str
+    actor: Actor | None
     message: str = ""
     target: str | None = None
+    recorded: bool = False
+
+    def record_success(self) -> None:
+        """Write the success entry now, inside the use case's own write transaction.
+
+        For a use case whose work must finish outside that transaction (an activation
+        rebuilds after its commit): the entry commits with the change, in the same commit,
+        instead of in one of its own afterwards. Should the work after the commit fail, a
+        failure entry follows the success one: both are true.
+        """
+        if self.actor is not None and not self.recorded:
+            record(
+                self.action,
+                self.target or self.default_target,
+                self.actor,
+                ok=True,
+                message=self.message,
+            )
+            self.recorded = True
 
 
 def record(
@@ -71,13 +93,12 @@ def audited(
     the use case runs in one transaction with its success entry, so both commit at once
     (one commit, one WAL flush on PostgreSQL, instead of two) or neither does.
     """
-    note = AuditNote()
+    note = AuditNote(action, target, actor)
     try:
         if together:
             with transaction.atomic():
                 yield note
-                if actor is not None:
-                    record(action, note.target or target, actor, ok=True, message=note.message)
+                note.record_success()
             return
         yield note
     except PluginError as exc:
@@ -89,8 +110,7 @@ def audited(
             message = f"{type(exc).__name__}: {exc}"
             record(action, note.target or target, actor, ok=False, message=message)
         raise
-    if actor is not None:
-        record(action, note.target or target, actor, ok=True, message=note.message)
+    note.record_success()
 
 
 def describe_error(exc: PluginError) -> str:

@@ -13,7 +13,7 @@ from plughost.core.registry import Registry
 from plughost.db.models import AuditAction, PluginConfig
 from plughost.runtime import holder
 from plughost.services import plugin_apps
-from plughost.services.audit import Actor, audited
+from plughost.services.audit import Actor, AuditNote, audited
 from plughost.services.checked_read import read_rows
 from plughost.services.configs import snapshot_config
 from plughost.services.events import PLUGIN_ACTIVATED, PLUGIN_DEACTIVATED, trigger_event
@@ -45,17 +45,17 @@ def get_config(key: str) -> PluginConfig:
 
 def activate(key: str, *, actor: Actor | None = None) -> PluginConfig:
     """Store ``key`` as active and rebuild the registry; refuse an incompatible plugin."""
-    with audited(AuditAction.ACTIVATE, key, actor):
-        return _activate(key)
+    with audited(AuditAction.ACTIVATE, key, actor) as note:
+        return _activate(key, note)
 
 
 def deactivate(key: str, *, actor: Actor | None = None) -> PluginConfig:
     """Store ``key`` as inactive and rebuild; a mandatory plugin cannot be deactivated."""
-    with audited(AuditAction.DEACTIVATE, key, actor):
-        return _deactivate(key)
+    with audited(AuditAction.DEACTIVATE, key, actor) as note:
+        return _deactivate(key, note)
 
 
-def _activate(key: str) -> PluginConfig:
+def _activate(key: str, note: AuditNote) -> PluginConfig:
     registry = fresh_registry()
     config = snapshot_config(key)
     definition = registry.find_definition(key)
@@ -72,10 +72,10 @@ def _activate(key: str) -> PluginConfig:
     if plugin_apps.is_app_plugin(definition) and not config.active:
         # Its app and tables exist before any process loads it (False: at the next restart).
         plugin_apps.prepare_app(definition)
-    return _store_active(config, active=True)
+    return _store_active(config, note, active=True)
 
 
-def _deactivate(key: str) -> PluginConfig:
+def _deactivate(key: str, note: AuditNote) -> PluginConfig:
     registry = fresh_registry()
     config = snapshot_config(key)
     definition = registry.find_definition(key)
@@ -83,17 +83,19 @@ def _deactivate(key: str) -> PluginConfig:
         raise IllegalStateChangeError(
             f"Plugin '{key}' is mandatory (builtin) and cannot be deactivated", key=key
         )
-    return _store_active(config, active=False)
+    return _store_active(config, note, active=False)
 
 
-def _store_active(config: PluginConfig, *, active: bool) -> PluginConfig:
+def _store_active(config: PluginConfig, note: AuditNote, *, active: bool) -> PluginConfig:
     if config.active == active:
         return config
     # Holding the rebuild lock from before the commit to after the rebuild, this process's
     # watcher (woken by the commit's NOTIFY) finds the snapshot current, instead of
     # rebuilding it once more beside this request. The commit comes first: a rebuild never
     # runs inside a write transaction (it may have to write, and wait for, the database).
+    # The audit entry commits with the change (one commit, not two).
     with holder.rebuilding():
+        versions = None
         with transaction.atomic():
             updated = (
                 PluginConfig.objects.filter(pk=config.pk)
@@ -101,9 +103,10 @@ def _store_active(config: PluginConfig, *, active: bool) -> PluginConfig:
                 .update(active=active)
             )
             if updated:
-                bump_version(Change.STATE)
+                versions = bump_version(Change.STATE)
+            note.record_success()
         config.active = active
-        rebuild(Discovery.REUSE)
+        rebuild(Discovery.REUSE, stored=versions)
     trigger_event(PLUGIN_ACTIVATED if active else PLUGIN_DEACTIVATED, key=config.key)
     return config
 
@@ -146,12 +149,26 @@ def get_metadata(key: str) -> dict[str, object]:
     return dict(metadata) if isinstance(metadata, Mapping) else {}
 
 
-def write_metadata(key: str, data: Mapping[str, object], how: MetadataWrite) -> dict[str, object]:
-    """Merge or replace the metadata of ``key`` in one transaction; return the result."""
+def write_metadata(
+    key: str,
+    data: Mapping[str, object],
+    how: MetadataWrite,
+    *,
+    registry: Registry | None = None,
+) -> dict[str, object]:
+    """Merge or replace the metadata of ``key`` atomically; return the result.
+
+    ``registry``: one the caller has just brought up to date (``fresh_registry``).
+    """
     # Before the transaction: catching up may rebuild, which takes the rebuild lock, and
     # the lock is never awaited while a write transaction is open (activations take them
     # in the other order).
-    registry = fresh_registry()
+    registry = registry or fresh_registry()
+    if not registry.with_mixin("validation"):
+        # Nobody vets the change, so nobody needs the old object: one statement.
+        stored = _write_metadata_unvetted(key, data, how)
+        if stored is not None:
+            return stored
     with transaction.atomic():
         config = PluginConfig.objects.select_for_update().filter(key=key).first()
         if config is None:
@@ -167,6 +184,38 @@ def write_metadata(key: str, data: Mapping[str, object], how: MetadataWrite) -> 
         )
         config.save(update_fields=["metadata"])
     return result
+
+
+def _write_metadata_unvetted(
+    key: str, data: Mapping[str, object], how: MetadataWrite
+) -> dict[str, object] | None:
+    """Write without reading first, where one statement can; None where it cannot.
+
+    A replacement is a plain UPDATE anywhere. A merge is one on PostgreSQL (``jsonb ||``
+    is the shallow merge PATCH means, done under the row's lock); SQLite's ``json_patch``
+    merges deeply and drops null values, so there it is read, merged and saved.
+    """
+    if how is MetadataWrite.REPLACE:
+        if not PluginConfig.objects.filter(key=key).update(metadata=dict(data)):
+            raise PluginNotFoundError(f"No plugin with key '{key}'", key=key)
+        return dict(data)
+    if connection.vendor != "postgresql":
+        return None
+    quote = connection.ops.quote_name
+    table = quote(PluginConfig._meta.db_table)
+    column = quote("metadata")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {column} = (CASE WHEN jsonb_typeof({column}) = 'object' "
+            f"THEN {column} ELSE '{{}}'::jsonb END) || %s::jsonb "
+            f"WHERE {quote('key')} = %s RETURNING {column}",
+            [json.dumps(dict(data)), key],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise PluginNotFoundError(f"No plugin with key '{key}'", key=key)
+    stored = json.loads(row[0]) if isinstance(row[0], (str, bytes)) else row[0]
+    return dict(stored)
 
 
 def active_count() -> int:

@@ -93,28 +93,32 @@ def ensure_current(stored: Versions | None = None) -> Registry:
         ):
             return snapshot.registry
         recollect = stored.collect_version != snapshot.collect_version
-        return rebuild(Discovery.RECOLLECT if recollect else Discovery.REUSE)
+        return rebuild(Discovery.RECOLLECT if recollect else Discovery.REUSE, stored=stored)
 
 
 def reload_registry(discovery: Discovery) -> Registry:
     """Rebuild here and tell every other process to rebuild (the API's ``reload/``)."""
     with holder.rebuilding():  # this process's watcher then finds the snapshot current
-        bump_version(Change.PACKAGES if discovery is Discovery.RECOLLECT else Change.STATE)
-        registry = rebuild(discovery, renew=True)
+        bumped = bump_version(Change.PACKAGES if discovery is Discovery.RECOLLECT else Change.STATE)
+        registry = rebuild(discovery, renew=True, stored=bumped)
     trigger_event(PLUGINS_LOADED)
     return registry
 
 
-def rebuild(discovery: Discovery, *, renew: bool = False) -> Registry:
+def rebuild(
+    discovery: Discovery, *, renew: bool = False, stored: Versions | None = None
+) -> Registry:
     """Build a new snapshot and swap it in; a failed build keeps the previous one.
 
     Plugins that stay loaded keep their instances unless ``renew`` (an explicit reload)
-    or a rediscovery.
+    or a rediscovery. ``stored``: the versions this process has just committed (a bump's
+    answer), so they need no read; the configs are read after that commit, so they are at
+    least as new (a change committed in between makes the watcher rebuild once more).
     """
     with holder.rebuilding():
         previous = holder.snapshot
         try:
-            snapshot = _build_snapshot(discovery, previous, renew=renew)
+            snapshot = _build_snapshot(discovery, previous, renew=renew, stored=stored)
         except Exception:
             if previous.version < 0:
                 raise
@@ -138,8 +142,10 @@ def _config_ids(snapshot: Snapshot) -> set[int]:
     return {row["id"] for row in snapshot.configs.values()}
 
 
-def _build_snapshot(discovery: Discovery, previous: Snapshot, *, renew: bool) -> Snapshot:
-    stored = read_versions()
+def _build_snapshot(
+    discovery: Discovery, previous: Snapshot, *, renew: bool, stored: Versions | None
+) -> Snapshot:
+    stored = stored or read_versions()
     runner = plugin_code_runner()
     found = previous.discovery
     definitions = previous.definitions
