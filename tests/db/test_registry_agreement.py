@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_q.tasks import async_task
 from pytest_django import Settings
@@ -189,6 +191,30 @@ def test_a_local_setting_write_is_read_back_at_once_from_the_cache() -> None:
     assert view.row.value == "False"
     rows = {s.row.key: s.row.value for s in plugin_settings.all_stored_rows()}
     assert rows["ENABLE_PLUGINS_URL"] == "False"
+
+
+def test_consecutive_local_writes_read_their_rows_once(
+    django_capture_on_commit_callbacks: Any, django_assert_num_queries: Any
+) -> None:
+    """After its commit a write puts its plugin's rows back, with its value, in the cache."""
+    registry = holder.current()
+    for value in (1, 2):  # the cache catches up with the stored settings version
+        with django_capture_on_commit_callbacks(execute=True):
+            plugin_settings.update_setting("sample", "NUMERICAL_SETTING", value)
+
+    with CaptureQueriesContext(connection) as queries:
+        for value in (3, 4, 5):
+            with django_capture_on_commit_callbacks(execute=True):
+                plugin_settings.update_setting("sample", "NUMERICAL_SETTING", value)
+
+    reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    assert [sql for sql in reads if "pluginsetting" in sql] == []
+    with django_assert_num_queries(0):
+        view = plugin_settings.get_setting(registry, "sample", "NUMERICAL_SETTING")
+    assert view.row.value == "5"
+    stored = PluginConfig.objects.get(key="sample").settings.get(key="NUMERICAL_SETTING")
+    assert stored.value == "5"
+    assert holder.settings_version == read_versions().settings_version
 
 
 def test_server_info_reads_the_worker_state_at_most_once_a_second(

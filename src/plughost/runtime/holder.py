@@ -52,6 +52,7 @@ class RegistryHolder:
         self._settings: dict[Hashable, Any] = {}
         self._per_snapshot: set[Hashable] = set()
         self._settings_version = -1
+        self._generation = 0  # moves whenever the whole cache is dropped
         self.watched = False
 
     # Setting values and rows, cached until the stored settings version moves ------------
@@ -91,23 +92,41 @@ class RegistryHolder:
         dropped = set(markers)
         self._settings = {m: v for m, v in self._settings.items() if m not in dropped}
 
-    def written_here(self, markers: Iterable[Hashable], version: int) -> None:
+    def cache_state(self) -> tuple[int, int]:
+        """What the cache holds now: its settings version and generation (see written_here)."""
+        return self._settings_version, self._generation
+
+    def written_here(
+        self,
+        markers: Iterable[Hashable],
+        version: int,
+        *,
+        replaced: Mapping[Hashable, Any] | None = None,
+        since: tuple[int, int] | None = None,
+    ) -> None:
         """This process wrote what ``markers`` cache, moving the settings version to ``version``.
 
         When no other change came in between (the version moved by exactly one), only those
         entries go, so a write does not make every other setting load again; otherwise
-        everything goes. The cache is replaced, not changed in place, for the reason
-        :meth:`cached` gives.
+        everything goes. ``replaced``: entries to put back with this write applied, built
+        from what the cache held at ``since`` (``cache_state()``); kept only if the cache
+        was neither cleared nor moved since, so they are the stored state plus this write.
+        The cache is replaced, not changed in place, for the reason :meth:`cached` gives.
         """
         if version != self._settings_version + 1:
             self.clear_settings(version)
             return
-        self.forget_all(markers)
+        dropped = set(markers)
+        settings = {m: v for m, v in self._settings.items() if m not in dropped}
+        if replaced and since == (version - 1, self._generation):
+            settings.update(replaced)
+        self._settings = settings
         self._settings_version = version
 
     def clear_settings(self, version: int) -> None:
         """Forget every cached setting value (a setting changed somewhere)."""
         self._settings = {}
+        self._generation += 1
         self._settings_version = version
 
     @property
@@ -134,6 +153,7 @@ class RegistryHolder:
             self.forget_all(self._per_snapshot)
         else:
             self._settings = {}
+            self._generation += 1
 
     @contextmanager
     def rebuilding(self) -> Iterator[None]:
@@ -155,6 +175,7 @@ class RegistryHolder:
             self._snapshot = Snapshot(empty_registry(), None, -1, -1)
             self._checked_at = 0.0
             self._settings = {}
+            self._generation += 1
             self._settings_version = -1
 
 

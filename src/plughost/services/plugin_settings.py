@@ -167,7 +167,9 @@ def _update_setting(
     if spec.type is SettingType.MODEL:
         _check_model_reference(spec, stored)
     validators = bool(registry.with_mixin("validation"))
-    cached = None if validators else stored_rows(config).get(spec.key.upper())
+    since = holder.cache_state()  # before the rows are read: what they are the state of
+    rows = stored_rows(config)
+    cached = None if validators else rows.get(spec.key.upper())
     # No savepoint: inside an audited write the whole transaction rolls back on any error.
     with transaction.atomic(savepoint=False):
         row = None
@@ -182,9 +184,20 @@ def _update_setting(
     # audited write commits later, with its entry): meanwhile a reader of this process may
     # have cached the row as still committed. The cache takes the new version only then: a
     # write rolled back must not leave it a version ahead of the database.
+    # After the commit, the plugin's rows go back into the cache with this write applied
+    # (when nothing else moved meanwhile): the next write or read needs no query for them.
     markers = [rows_marker(config.pk), ALL_ROWS, value_marker(key, spec.key)]
     holder.forget_all(markers)
-    transaction.on_commit(partial(holder.written_here, markers, versions.settings_version))
+    after = MappingProxyType({**rows, spec.key.upper(): row})
+    transaction.on_commit(
+        partial(
+            holder.written_here,
+            markers,
+            versions.settings_version,
+            replaced={rows_marker(config.pk): after},
+            since=since,
+        )
+    )
     return SettingView(row=row, spec=spec, plugin_key=key)
 
 

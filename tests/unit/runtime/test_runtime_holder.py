@@ -70,6 +70,39 @@ def test_a_local_write_after_other_changes_drops_everything() -> None:
     assert holder.settings_version == 7
 
 
+def test_a_local_write_puts_back_the_entries_it_rebuilt() -> None:
+    holder = RegistryHolder()
+    holder.clear_settings(4)
+    since = holder.cache_state()
+    holder.cached("rows", lambda: "before")
+
+    holder.written_here(["rows", "value"], 5, replaced={"rows": "after"}, since=since)
+
+    assert holder.cached("rows", lambda: "reloaded") == "after"
+    assert holder.cached("value", lambda: "reloaded") == "reloaded"
+    assert holder.settings_version == 5
+
+
+@pytest.mark.parametrize("meanwhile", ["clear", "swap", "other write"])
+def test_a_rebuilt_entry_is_not_put_back_when_the_cache_moved_meanwhile(meanwhile: str) -> None:
+    holder = RegistryHolder()
+    holder.clear_settings(4)
+    since = holder.cache_state()
+    version = 5
+    if meanwhile == "clear":  # another process's change came in: 5 is taken, ours is 6
+        holder.clear_settings(5)
+        version = 6
+    elif meanwhile == "swap":  # a rediscovery swapped in new config rows
+        holder.swap(Snapshot(empty_registry(), None, 1, 1))
+    else:
+        version = 6  # written elsewhere, not yet seen here
+
+    holder.written_here(["rows"], version, replaced={"rows": "after"}, since=since)
+
+    assert holder.cached("rows", lambda: "reloaded") == "reloaded"
+    assert holder.settings_version == version
+
+
 def test_a_value_loaded_during_a_local_write_is_not_kept() -> None:
     holder = RegistryHolder()
     holder.clear_settings(1)
