@@ -102,10 +102,12 @@ def test_a_failed_change_is_recorded_although_its_transaction_rolls_back(
     holder.reset()
     rebuild(Discovery.RECOLLECT)
 
-    def explode(change: object) -> None:
+    def explode(change: object, *args: object, **kwargs: object) -> None:
         raise RuntimeError("the database went away")
 
+    # The bump of a transaction (SQLite), or the one statement of flag, bump and entry.
     monkeypatch.setattr(plugin_service, "bump_version", explode)
+    monkeypatch.setattr(plugin_service, "write_and_bump", explode)
 
     with pytest.raises(RuntimeError):
         plugin_service.activate("sample", actor=ADMIN)

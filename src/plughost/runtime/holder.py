@@ -53,6 +53,8 @@ class RegistryHolder:
         self._per_snapshot: set[Hashable] = set()
         self._settings_version = -1
         self._generation = 0  # moves whenever the whole cache is dropped
+        self._local_writes = 0
+        self._local_writes_done = threading.Condition()
         self.watched = False
 
     # Setting values and rows, cached until the stored settings version moves ------------
@@ -154,6 +156,32 @@ class RegistryHolder:
         else:
             self._settings = {}
             self._generation += 1
+
+    @contextmanager
+    def local_write(self) -> Iterator[None]:
+        """Mark a setting write of this process as in flight, until after its commit.
+
+        Its commit's NOTIFY (or the next poll) may reach this process's watcher before the
+        writer has told the cache (``written_here``); the watcher waits for it
+        (:meth:`wait_for_local_writes`) rather than dropping every cached setting.
+        """
+        with self._local_writes_done:
+            self._local_writes += 1
+        try:
+            yield
+        finally:
+            with self._local_writes_done:
+                self._local_writes -= 1
+                if not self._local_writes:
+                    self._local_writes_done.notify_all()
+
+    def wait_for_local_writes(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` s until no local write is in flight; return whether one was."""
+        with self._local_writes_done:
+            if not self._local_writes:
+                return False
+            self._local_writes_done.wait_for(lambda: not self._local_writes, timeout)
+            return True
 
     @contextmanager
     def rebuilding(self) -> Iterator[None]:

@@ -47,6 +47,7 @@ class AuditNote:
     message: str = ""
     target: str | None = None
     recorded: bool = False
+    withdrawn: bool = False  # nothing happened: the caller retries another way, and records
 
     def record_success(self) -> None:
         """Write the success entry now, inside the use case's own write transaction.
@@ -57,21 +58,40 @@ class AuditNote:
         failure entry follows the success one: both are true.
         """
         if self.actor is not None and not self.recorded:
-            record(
-                self.action,
-                self.target or self.default_target,
-                self.actor,
-                ok=True,
-                message=self.message,
-            )
+            target = self.target or self.default_target
+            record(self.action, target, self.actor, ok=True, message=self.message)
             self.recorded = True
+
+    def success_entry(self) -> AuditEntry | None:
+        """The success entry to store (None without an actor, or once recorded).
+
+        A use case that stores it itself, in the statement of its change, sets ``recorded``.
+        """
+        if self.actor is None or self.recorded:
+            return None
+        return new_entry(
+            self.action,
+            self.target or self.default_target,
+            self.actor,
+            ok=True,
+            message=self.message,
+        )
 
 
 def record(
     action: AuditAction, target: str, actor: Actor, *, ok: bool, message: str = ""
 ) -> AuditEntry:
     """Write one audit entry (masked), outside of any operation's transaction."""
-    return AuditEntry.objects.create(
+    entry = new_entry(action, target, actor, ok=ok, message=message)
+    entry.save(force_insert=True)
+    return entry
+
+
+def new_entry(
+    action: AuditAction, target: str, actor: Actor, *, ok: bool, message: str = ""
+) -> AuditEntry:
+    """Return one audit entry (masked), not yet stored."""
+    return AuditEntry(
         created=timezone.now(),
         user=actor.username[:150],
         address=actor.address[:100],
@@ -110,7 +130,8 @@ def audited(
             message = f"{type(exc).__name__}: {exc}"
             record(action, note.target or target, actor, ok=False, message=message)
         raise
-    note.record_success()
+    if not note.withdrawn:
+        note.record_success()
 
 
 def describe_error(exc: PluginError) -> str:

@@ -8,10 +8,15 @@ from functools import partial
 from types import MappingProxyType
 
 from django.apps import apps
-from django.db import transaction
+from django.db import connection, transaction
 
 from plughost.core.definition import PluginDefinition
-from plughost.core.errors import InvalidSettingValueError, PluginNotFoundError, UnknownSettingError
+from plughost.core.errors import (
+    InvalidSettingValueError,
+    PluginError,
+    PluginNotFoundError,
+    UnknownSettingError,
+)
 from plughost.core.registry import Registry
 from plughost.core.settings import SettingSpec, SettingType
 from plughost.db.models import AuditAction, PluginConfig, PluginSetting
@@ -20,7 +25,7 @@ from plughost.runtime.holder import value_marker
 from plughost.services.audit import Actor, audited
 from plughost.services.configs import snapshot_config
 from plughost.services.events import PLUGIN_SETTING_SAVED, trigger_event
-from plughost.services.state import Change, bump_version
+from plughost.services.state import Change, bump_version, write_and_bump
 from plughost.services.validation import field_deltas, validate_instance
 
 ALL_ROWS = "all rows"
@@ -148,13 +153,100 @@ def update_setting(
 
     A change with an ``actor`` (an API request) is written to the audit log.
     """
-    with audited(AuditAction.SETTING, f"{key}:{setting.upper()}", actor, together=True) as note:
-        view = _update_setting(key, setting, raw, registry=registry)
-        trigger_event(PLUGIN_SETTING_SAVED, plugin=key, setting=view.row.key)
-        note.message = (
-            "value set (protected)" if view.row.protected else f"value set to {view.row.value!r}"
+    registry = registry or holder.current()
+    target = f"{key}:{setting.upper()}"
+    with holder.local_write():
+        plan = _one_statement_plan(registry, key, setting)
+        if plan is not None:
+            view = _update_in_one_statement(plan, raw, target, actor)
+            if view is not None:
+                trigger_event(PLUGIN_SETTING_SAVED, plugin=key, setting=view.row.key)
+                return view
+        with audited(AuditAction.SETTING, target, actor, together=True) as note:
+            view = _update_setting(key, setting, raw, registry=registry)
+            trigger_event(PLUGIN_SETTING_SAVED, plugin=key, setting=view.row.key)
+            note.message = _audit_message(view.row.value, protected=view.row.protected)
+            return view
+
+
+def _audit_message(value: str, *, protected: bool) -> str:
+    return "value set (protected)" if protected else f"value set to {value!r}"
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What a one-statement write needs, found before it starts."""
+
+    key: str
+    config: PluginConfig
+    spec: SettingSpec
+    rows: Mapping[str, PluginSetting]
+    cached: PluginSetting
+    since: tuple[int, int]
+
+
+def _one_statement_plan(registry: Registry, key: str, setting: str) -> _Plan | None:
+    """Whether the write can be one statement (``state.write_and_bump``), and its inputs.
+
+    On PostgreSQL, outside a caller's transaction, with no validation plugin to ask and
+    the row in the cache. Otherwise (and for an unknown plugin or setting, whose error the
+    general way raises and records) None.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return None
+    if registry.with_mixin("validation"):
+        return None
+    try:
+        config, definition = get_definition(registry, key)
+        spec = _spec_of(definition, key, setting)
+    except PluginError:
+        return None
+    since = holder.cache_state()  # before the rows are read: what they are the state of
+    rows = stored_rows(config)
+    cached = rows.get(spec.key.upper())
+    if cached is None:
+        return None
+    return _Plan(key, config, spec, rows, cached, since)
+
+
+def _update_in_one_statement(
+    plan: _Plan, raw: object, target: str, actor: Actor | None
+) -> SettingView | None:
+    """The row, its audit entry and the version bump in one statement; None: row gone."""
+    spec = plan.spec
+    with audited(AuditAction.SETTING, target, actor) as note:
+        stored = spec.clean(raw)
+        if spec.type is SettingType.MODEL:
+            _check_model_reference(spec, stored)
+        note.message = _audit_message(stored, protected=spec.protected)
+        quote = connection.ops.quote_name
+        update = (
+            f"UPDATE {quote(PluginSetting._meta.db_table)} "
+            f"SET {quote('value')} = %s, {quote('protected')} = %s "
+            f"WHERE {quote('id')} = %s RETURNING {quote('id')}"
         )
-        return view
+        versions = write_and_bump(
+            Change.SETTINGS,
+            update,
+            [stored, spec.protected, plan.cached.pk],
+            insert=note.success_entry(),
+        )
+        if versions is None:  # deleted since it was cached: the general way stores it again
+            note.withdrawn = True
+            return None
+        note.recorded = True
+    row = _with_value(plan.cached, stored, protected=spec.protected)
+    row.plugin = plan.config
+    # Committed: the plugin's rows go back into the cache with this write applied.
+    markers = [rows_marker(plan.config.pk), ALL_ROWS, value_marker(plan.key, spec.key)]
+    after = MappingProxyType({**plan.rows, spec.key.upper(): row})
+    holder.written_here(
+        markers,
+        versions.settings_version,
+        replaced={rows_marker(plan.config.pk): after},
+        since=plan.since,
+    )
+    return SettingView(row=row, spec=spec, plugin_key=plan.key)
 
 
 def _update_setting(
@@ -208,6 +300,11 @@ def _updated_copy(cached: PluginSetting, stored: str, *, protected: bool) -> Plu
     """
     if not PluginSetting.objects.filter(pk=cached.pk).update(value=stored, protected=protected):
         return None
+    return _with_value(cached, stored, protected=protected)
+
+
+def _with_value(cached: PluginSetting, stored: str, *, protected: bool) -> PluginSetting:
+    """A new instance of the row ``cached`` shows, with the value just stored."""
     names = [field.attname for field in PluginSetting._meta.concrete_fields]
     row = PluginSetting.from_db(cached._state.db, names, [getattr(cached, n) for n in names])
     row.value, row.protected = stored, protected

@@ -24,7 +24,7 @@ from plughost.services.registry import (
     fresh_registry,
     rebuild,
 )
-from plughost.services.state import Change, bump_version
+from plughost.services.state import Change, Versions, bump_version, write_and_bump
 from plughost.services.validation import field_deltas, validate_instance
 
 
@@ -95,20 +95,41 @@ def _store_active(config: PluginConfig, note: AuditNote, *, active: bool) -> Plu
     # runs inside a write transaction (it may have to write, and wait for, the database).
     # The audit entry commits with the change (one commit, not two).
     with holder.rebuilding():
-        versions = None
-        with transaction.atomic():
-            updated = (
-                PluginConfig.objects.filter(pk=config.pk)
-                .exclude(active=active)
-                .update(active=active)
-            )
-            if updated:
-                versions = bump_version(Change.STATE)
-            note.record_success()
+        versions = _store_active_flag(config, note, active=active)
         config.active = active
         rebuild(Discovery.REUSE, stored=versions)
     trigger_event(PLUGIN_ACTIVATED if active else PLUGIN_DEACTIVATED, key=config.key)
     return config
+
+
+def _store_active_flag(config: PluginConfig, note: AuditNote, *, active: bool) -> Versions | None:
+    """Store the flag, bump the version, write the success entry: all at once or none.
+
+    One statement on PostgreSQL outside a caller's transaction (``state.write_and_bump``),
+    a transaction of them elsewhere. Returns the versions after the bump (None: the flag
+    was already so, nothing bumped).
+    """
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        quote = connection.ops.quote_name
+        column = quote("active")
+        update = (
+            f"UPDATE {quote(PluginConfig._meta.db_table)} SET {column} = %s "
+            f"WHERE {quote('id')} = %s AND {column} <> %s RETURNING {quote('id')}"
+        )
+        entry = note.success_entry()
+        versions = write_and_bump(Change.STATE, update, [active, config.pk, active], insert=entry)
+        if versions is not None and entry is not None:
+            note.recorded = True
+        return versions  # not changed: the entry is written after, as for any no-op
+    versions = None
+    with transaction.atomic():
+        updated = (
+            PluginConfig.objects.filter(pk=config.pk).exclude(active=active).update(active=active)
+        )
+        if updated:
+            versions = bump_version(Change.STATE)
+        note.record_success()
+    return versions
 
 
 def update_description(

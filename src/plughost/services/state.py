@@ -11,9 +11,11 @@ learn them.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 
 from plughost.db.models import RegistryState
 from plughost.services.checked_read import read_rows
@@ -112,3 +114,58 @@ def _bump(change: Change) -> Versions | None:
             cursor.execute(update, [STATE_ID])
         row = cursor.fetchone()
     return None if row is None else Versions(int(row[0]), int(row[1]), int(row[2]))
+
+
+def write_and_bump(
+    change: Change,
+    write: str,
+    params: Sequence[object],
+    *,
+    insert: models.Model | None = None,
+) -> Versions | None:
+    """PostgreSQL, outside any transaction: a change and its bump as one statement.
+
+    ``write`` is an ``UPDATE ... RETURNING`` of the change; ``insert`` one unsaved row that
+    goes with it (its audit entry). Both, the version bump and its NOTIFY run as one
+    statement (data-modifying CTEs): one round trip and one commit where a transaction of
+    them costs five, and all or nothing as a transaction would be. Returns the versions
+    after the bump; None when ``write`` changed no row (then nothing else happened).
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        raise RuntimeError("write_and_bump is one PostgreSQL statement outside a transaction")
+    quote = connection.ops.quote_name
+    columns = _columns()
+    sets = ", ".join(f"{quote(column)} = {quote(column)} + 1" for column in _BUMPED[change])
+    parts = [f"written AS ({write})"]
+    values: list[Any] = [*params]
+    if insert is not None:
+        fields = [field for field in insert._meta.concrete_fields if not field.primary_key]
+        names = ", ".join(quote(field.column or field.attname) for field in fields)
+        marks = ", ".join(["%s"] * len(fields))
+        parts.append(
+            f"inserted AS (INSERT INTO {quote(insert._meta.db_table)} ({names}) "
+            f"SELECT {marks} WHERE EXISTS (SELECT 1 FROM written))"
+        )
+        values += [
+            field.get_db_prep_save(getattr(insert, field.attname), connection) for field in fields
+        ]
+    parts.append(
+        f"bumped AS (UPDATE {quote(RegistryState._meta.db_table)} SET {sets} "
+        f"WHERE {quote('id')} = %s AND EXISTS (SELECT 1 FROM written) RETURNING {columns})"
+    )
+    values += [STATE_ID, CHANNEL]
+    statement = (
+        f"WITH {', '.join(parts)} SELECT (SELECT count(*) FROM written), "
+        f"{', '.join(f'bumped.{quote(c)}' for c in VERSION_COLUMNS)}, "
+        f"pg_notify(%s, concat_ws(' ', {columns})) "
+        f"FROM (SELECT 1) AS one LEFT JOIN bumped ON TRUE"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, values)
+        row = cursor.fetchone()
+    assert row is not None
+    if not row[0]:
+        return None
+    if row[1] is None:  # written, but the state row does not exist yet (a brand-new database)
+        return bump_version(change)
+    return Versions(int(row[1]), int(row[2]), int(row[3]))

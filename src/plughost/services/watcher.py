@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.25
 FALLBACK_SECONDS = 2.0
+LOCAL_WRITE_WAIT_SECONDS = 0.1
+"""How long a watcher lets this process's own setting writes finish telling its cache."""
 
 _started_in: int | None = None
 _start_lock = threading.Lock()
@@ -71,6 +73,8 @@ def _tick(state: dict[str, float | int], notified: Versions | None = None) -> No
         if "heartbeat" not in state:  # be listed before a long first reconcile
             nodes.report(holder.snapshot.version)
             state["heartbeat"] = time.monotonic()
+        if holder.wait_for_local_writes(LOCAL_WRITE_WAIT_SECONDS):
+            notified = None  # what they wrote may be newer than the notification: read
         stored = notified or read_versions()
         # First: what this node has already (e.g. installed here) shows at once.
         ensure_current(stored)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from plughost.core.registry import empty_registry
@@ -141,3 +143,29 @@ def test_a_recent_value_is_loaded_again_once_its_interval_has_passed(
     assert value.get() == "second"
     value.forget()
     assert value.get() == "third"
+
+
+def test_waiting_for_local_writes_returns_at_once_without_any() -> None:
+    assert RegistryHolder().wait_for_local_writes(5.0) is False
+
+
+def test_waiting_for_local_writes_ends_when_the_last_one_has_told_the_cache() -> None:
+    holder = RegistryHolder()
+    holder.clear_settings(4)
+    entered = threading.Event()
+    release = threading.Event()
+
+    def write() -> None:
+        with holder.local_write():
+            entered.set()
+            release.wait(5.0)
+            holder.written_here(["mine"], 5)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    entered.wait(5.0)
+    threading.Timer(0.05, release.set).start()
+
+    assert holder.wait_for_local_writes(5.0) is True
+    assert holder.settings_version == 5  # the watcher then finds the cache current
+    writer.join()

@@ -1,0 +1,171 @@
+"""PostgreSQL: a setting write or an activation, its audit entry and its bump in one statement."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from pytest_django import Settings
+
+from plughost.core.errors import InvalidSettingValueError
+from plughost.db.models import AuditAction, AuditEntry, PluginConfig, PluginSetting, RegistryState
+from plughost.runtime import holder
+from plughost.services import plugin_settings, plugins
+from plughost.services.audit import Actor, new_entry
+from plughost.services.registry import Discovery, ensure_current, rebuild
+from plughost.services.state import Change, bump_version, read_versions, write_and_bump
+
+pytestmark = pytest.mark.django_db(transaction=True)
+ADMIN = Actor(username="admin", address="10.0.0.7")
+SETTING = "NUMERICAL_SETTING"
+
+
+@pytest.fixture(autouse=True)
+def _samples_on_postgres(data_dir: Path, settings: Settings) -> Iterator[None]:
+    if connection.vendor != "postgresql":
+        pytest.skip("one-statement writes are PostgreSQL's (data-modifying CTEs)")
+    settings.PLUGHOST_SAMPLE_PLUGINS = True
+    holder.reset()
+    bump_version(Change.STATE)  # the state row exists, as on any server past its first change
+    rebuild(Discovery.RECOLLECT)
+    ensure_current()  # the setting cache knows the stored settings version, as a server's does
+    yield
+    holder.reset()
+
+
+def _writes(queries: CaptureQueriesContext) -> list[str]:
+    """Every statement that is not a plain read (BEGIN and COMMIT included)."""
+    return [q["sql"] for q in queries.captured_queries if not q["sql"].startswith("SELECT")]
+
+
+def _stored_value() -> str:
+    return PluginSetting.objects.get(plugin__key="sample", key=SETTING).value
+
+
+def test_a_setting_write_is_one_statement_with_its_entry(django_assert_num_queries: Any) -> None:
+    registry = holder.current()
+    plugin_settings.list_plugin_settings(registry, "sample")  # the rows are cached
+    before = read_versions()
+
+    with CaptureQueriesContext(connection) as queries:
+        view = plugin_settings.update_setting("sample", SETTING, 77, actor=ADMIN)
+
+    [statement] = _writes(queries)
+    assert statement.startswith("WITH written AS (UPDATE")
+    assert view.row.value == "77"
+    assert _stored_value() == "77"
+    entry = AuditEntry.objects.get()
+    assert (entry.user, entry.address, entry.action, entry.target, entry.result) == (
+        "admin",
+        "10.0.0.7",
+        "setting",
+        f"sample:{SETTING}",
+        "ok",
+    )
+    assert entry.message == "value set to '77'"
+    after = replace(before, settings_version=before.settings_version + 1)
+    assert read_versions() == after
+    assert holder.settings_version == after.settings_version
+    with django_assert_num_queries(0):  # the cache holds the written row
+        assert plugin_settings.get_setting(registry, "sample", SETTING).row.value == "77"
+
+
+def test_an_invalid_value_changes_nothing_and_its_failure_is_recorded() -> None:
+    plugin_settings.list_plugin_settings(holder.current(), "sample")
+    before, value = read_versions(), _stored_value()
+
+    with pytest.raises(InvalidSettingValueError):
+        plugin_settings.update_setting("sample", SETTING, "not a number", actor=ADMIN)
+
+    assert (_stored_value(), read_versions()) == (value, before)
+    entry = AuditEntry.objects.get()
+    assert (entry.target, entry.result) == (f"sample:{SETTING}", "failed")
+
+
+def test_a_write_by_plugin_code_writes_no_entry() -> None:
+    plugin_settings.list_plugin_settings(holder.current(), "sample")
+
+    plugin_settings.update_setting("sample", SETTING, 78)
+
+    assert _stored_value() == "78"
+    assert not AuditEntry.objects.exists()
+
+
+def test_a_row_deleted_since_it_was_cached_is_stored_the_general_way() -> None:
+    plugin_settings.list_plugin_settings(holder.current(), "sample")
+    PluginSetting.objects.filter(plugin__key="sample", key=SETTING).delete()
+
+    view = plugin_settings.update_setting("sample", SETTING, 79, actor=ADMIN)
+
+    assert view.row.value == "79"
+    assert _stored_value() == "79"
+    [entry] = AuditEntry.objects.all()  # one entry: the withdrawn attempt records nothing
+    assert entry.result == "ok"
+
+
+def test_nothing_happens_when_the_write_matches_no_row() -> None:
+    before = read_versions()
+    entry = new_entry(AuditAction.SETTING, "x:Y", ADMIN, ok=True)
+    table = connection.ops.quote_name(PluginSetting._meta.db_table)
+
+    versions = write_and_bump(
+        Change.SETTINGS,
+        f'UPDATE {table} SET "value" = %s WHERE "id" = %s RETURNING "id"',
+        ["x", -1],
+        insert=entry,
+    )
+
+    assert versions is None
+    assert read_versions() == before
+    assert not AuditEntry.objects.exists()
+
+
+def test_a_write_on_a_database_without_its_state_row_still_bumps() -> None:
+    RegistryState.objects.all().delete()
+    row = PluginSetting.objects.get(plugin__key="sample", key=SETTING)
+    table = connection.ops.quote_name(PluginSetting._meta.db_table)
+
+    versions = write_and_bump(
+        Change.SETTINGS,
+        f'UPDATE {table} SET "value" = %s WHERE "id" = %s RETURNING "id"',
+        ["80", row.pk],
+    )
+
+    assert versions is not None
+    assert versions.settings_version == 1
+    assert read_versions() == versions
+    assert _stored_value() == "80"
+
+
+def test_an_activation_is_one_statement_with_its_entry() -> None:
+    with CaptureQueriesContext(connection) as queries:
+        plugins.activate("sample", actor=ADMIN)
+
+    [statement] = _writes(queries)
+    assert statement.startswith("WITH written AS (UPDATE")
+    assert PluginConfig.objects.get(key="sample").active
+    assert holder.current().is_loaded("sample")
+    assert holder.snapshot.version == read_versions().version
+    [entry] = AuditEntry.objects.all()
+    assert (entry.action, entry.target, entry.result) == ("activate", "sample", "ok")
+
+    plugins.deactivate("sample", actor=ADMIN)
+
+    assert not PluginConfig.objects.get(key="sample").active
+    assert not holder.current().is_loaded("sample")
+    assert [e.action for e in AuditEntry.objects.order_by("id")] == ["activate", "deactivate"]
+
+
+def test_activating_an_active_plugin_changes_nothing_but_is_recorded() -> None:
+    plugins.activate("sample", actor=ADMIN)
+    before = read_versions()
+
+    plugins.activate("sample", actor=ADMIN)
+
+    assert read_versions() == before
+    assert [e.result for e in AuditEntry.objects.order_by("id")] == ["ok", "ok"]
