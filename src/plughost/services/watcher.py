@@ -33,6 +33,7 @@ POLL_SECONDS = 0.25
 FALLBACK_SECONDS = 2.0
 LOCAL_WRITE_WAIT_SECONDS = 0.1
 """How long a watcher lets this process's own setting writes finish telling its cache."""
+RECONCILE_SPACING_SECONDS = 1.0
 
 _started_in: int | None = None
 _start_lock = threading.Lock()
@@ -79,9 +80,10 @@ def _tick(state: dict[str, float | int], notified: Versions | None = None) -> No
         # First: what this node has already (e.g. installed here) shows at once.
         ensure_current(stored)
         outcome = None
-        if state.get("reconciled") != stored.collect_version:
+        if state.get("reconciled") != stored.collect_version and _reconcile_due(state):
             outcome = reconcile_node()  # also at start: a node started after an install
             state["reconciled"] = stored.collect_version
+            state["reconciled_at"] = time.monotonic()
             if not outcome.ok:
                 logger.warning("this node is out of step: %s", outcome.message)
                 notify_node_out_of_sync(nodes.node_id(), outcome.message)
@@ -95,6 +97,20 @@ def _tick(state: dict[str, float | int], notified: Versions | None = None) -> No
     finally:
         if not healthy:
             close_old_connections()
+
+
+def _reconcile_due(state: dict[str, float | int]) -> bool:
+    """At most one reconcile (and its report, a write) per ``RECONCILE_SPACING_SECONDS``.
+
+    A burst of collecting reloads or installs would otherwise cost every worker a
+    reconcile and a report each; the next one waits, and the watcher wakes for it.
+    """
+    waited = time.monotonic() - state.get("reconciled_at", float("-inf"))
+    if waited >= RECONCILE_SPACING_SECONDS:
+        state.pop("wake_in", None)
+        return True
+    state["wake_in"] = RECONCILE_SPACING_SECONDS - waited
+    return False
 
 
 def _poll_loop(interval: float) -> None:
@@ -122,7 +138,7 @@ def _listen_loop() -> None:
                 notified: Versions | None = None
                 while True:
                     _tick(state, notified)
-                    notified = _wait_for_change(listener)
+                    notified = _wait_for_change(listener, state.pop("wake_in", FALLBACK_SECONDS))
         except Exception:
             logger.exception("listening for registry changes failed; polling until it works")
             deadline = time.monotonic() + FALLBACK_SECONDS * 5
@@ -131,14 +147,14 @@ def _listen_loop() -> None:
                 time.sleep(POLL_SECONDS)
 
 
-def _wait_for_change(listener: psycopg.Connection[Any]) -> Versions | None:
-    """Wait up to ``FALLBACK_SECONDS`` for NOTIFYs; return the latest versions they carried.
+def _wait_for_change(listener: psycopg.Connection[Any], timeout: float) -> Versions | None:
+    """Wait up to ``timeout`` s for NOTIFYs; return the latest versions they carried.
 
     Bumps are serialized by the row they update, so the last notification carries the
     newest versions. None after a quiet wait (or an unreadable payload): read them.
     """
     latest: Versions | None = None
-    for notify in listener.notifies(timeout=FALLBACK_SECONDS, stop_after=1):
+    for notify in listener.notifies(timeout=timeout, stop_after=1):
         latest = parse_payload(notify.payload)
     if latest is not None:  # others may have queued meanwhile: take them without waiting
         for notify in listener.notifies(timeout=0):
