@@ -107,3 +107,40 @@ def test_without_a_pending_check_a_broken_connection_still_fails() -> None:
     with pytest.raises(OperationalError):
         read_versions()
     connection.close()
+
+
+def test_a_first_bump_outside_a_transaction_is_the_health_check_too() -> None:
+    before = bump_version(Change.STATE)  # connected, the state row exists
+    flags.health_check_enabled = True
+    flags.health_check_done = False
+    checks: list[str] = []
+    original = connection.is_usable
+
+    def counting() -> bool:
+        checks.append("SELECT 1")
+        return bool(original())
+
+    flags.is_usable = counting
+    try:
+        after = bump_version(Change.STATE)
+    finally:
+        del flags.is_usable
+    assert checks == []
+    assert after.version == before.version + 1
+
+
+def test_a_bump_on_a_broken_connection_reconnects() -> None:
+    _postgres_only()
+    before = bump_version(Change.STATE)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        old_pid = cursor.fetchone()[0]
+    with _another_connection() as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [old_pid])
+    flags.health_check_enabled = True
+    flags.health_check_done = False
+
+    after = bump_version(Change.STATE)
+
+    assert after.version == before.version + 1
+    assert read_versions() == after

@@ -1,11 +1,12 @@
-"""Plain SQL reads that double as a request's connection health check.
+"""Plain SQL reads (and version bumps) that double as a request's connection health check.
 
 With ``CONN_HEALTH_CHECKS`` Django sends ``SELECT 1`` before a request's first query on a
 reused connection: one more round trip, on PostgreSQL the price of a whole read. When a
-request's first query is a plain read (the stored versions every write checks, a plugin's
-metadata), that read is the check instead: should it fail because the connection broke
-since the last request (the database restarted, say), the connection is closed, as a failed
-check would close it, and the read runs once more on a new one.
+request's first statement is a plain read (the stored versions every write checks, a
+plugin's metadata) or a version bump outside a transaction (a reload), that statement is
+the check instead: should it fail because the connection broke since the last request (the
+database restarted, say), the connection is closed, as a failed check would close it, and
+the statement runs once more on a new one.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ _flags: Any = connection
 
 
 def read_rows(statement: str, params: Sequence[int | str] = ()) -> list[tuple[Any, ...]]:
-    """Run one read-only ``statement`` and return its rows (read-only: it may run twice)."""
+    """Run ``statement`` and return its rows; it may run twice, so it must be harmless twice.
+
+    A read is; so is a version bump (a second one only makes processes rebuild once more).
+    """
     if _check_pending():
         _flags.health_check_done = True  # this read is the check
         try:

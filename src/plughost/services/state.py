@@ -103,17 +103,15 @@ def _bump(change: Change) -> Versions | None:
     sets = ", ".join(f"{quote(column)} = {quote(column)} + 1" for column in _BUMPED[change])
     columns = _columns()
     update = f"UPDATE {table} SET {sets} WHERE {quote('id')} = %s RETURNING {columns}"
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"WITH bumped AS ({update}) SELECT {columns}, "
-                f"pg_notify(%s, concat_ws(' ', {columns})) FROM bumped",
-                [STATE_ID, CHANNEL],
-            )
-        else:
-            cursor.execute(update, [STATE_ID])
-        row = cursor.fetchone()
-    return None if row is None else Versions(int(row[0]), int(row[1]), int(row[2]))
+    if connection.vendor == "postgresql":
+        rows = read_rows(
+            f"WITH bumped AS ({update}) SELECT {columns}, "
+            f"pg_notify(%s, concat_ws(' ', {columns})) FROM bumped",
+            [STATE_ID, CHANNEL],
+        )
+    else:
+        rows = read_rows(update, [STATE_ID])
+    return None if not rows else Versions(int(rows[0][0]), int(rows[0][1]), int(rows[0][2]))
 
 
 def write_and_bump(
