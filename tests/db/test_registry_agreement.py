@@ -217,6 +217,44 @@ def test_consecutive_local_writes_read_their_rows_once(
     assert holder.settings_version == read_versions().settings_version
 
 
+def test_a_notified_setting_change_forgets_only_its_plugin(
+    django_assert_num_queries: Any,
+) -> None:
+    registry = holder.current()
+    ensure_current()  # the cache knows the stored settings version
+    plugin_settings.get_setting(registry, "plughost", "ENABLE_PLUGINS_URL")  # cached
+    plugin_settings.get_setting(registry, "sample", "NUMERICAL_SETTING")
+
+    # Another process writes a setting of "sample"; its NOTIFY names the plugin.
+    PluginConfig.objects.get(key="sample").settings.filter(key="NUMERICAL_SETTING").update(
+        value="321"
+    )
+    bumped = bump_version(Change.SETTINGS, scope="sample")
+    ensure_current(bumped, changed_settings={bumped.settings_version: "sample"})
+
+    assert holder.settings_version == bumped.settings_version
+    with django_assert_num_queries(0):  # another plugin's cached rows stay
+        plugin_settings.get_setting(registry, "plughost", "ENABLE_PLUGINS_URL")
+    view = plugin_settings.get_setting(registry, "sample", "NUMERICAL_SETTING")
+    assert view.row.value == "321"
+
+
+def test_a_setting_change_the_notices_do_not_account_for_forgets_everything(
+    django_assert_num_queries: Any,
+) -> None:
+    registry = holder.current()
+    ensure_current()
+    plugin_settings.get_setting(registry, "plughost", "ENABLE_PLUGINS_URL")
+
+    bump_version(Change.SETTINGS)  # a change nobody was told of (a missed NOTIFY, say)
+    bumped = bump_version(Change.SETTINGS, scope="sample")
+    ensure_current(bumped, changed_settings={bumped.settings_version: "sample"})
+
+    assert holder.settings_version == bumped.settings_version
+    with django_assert_num_queries(1):  # read again
+        plugin_settings.get_setting(registry, "plughost", "ENABLE_PLUGINS_URL")
+
+
 def test_server_info_reads_the_worker_state_at_most_once_a_second(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -12,6 +12,7 @@ from plughost.services import checked_read
 from plughost.services.state import (
     CHANNEL,
     Change,
+    Notice,
     Versions,
     bump_version,
     parse_payload,
@@ -40,10 +41,12 @@ def _another_connection() -> psycopg.Connection[Any]:
 
 
 def test_payload_parses_to_versions() -> None:
-    assert parse_payload("7 3 12") == Versions(7, 3, 12)
+    assert parse_payload("7 3 12") == Notice(Versions(7, 3, 12))
+    assert parse_payload("7 3 12 sample") == Notice(Versions(7, 3, 12), "sample")
     assert parse_payload("settings") is None  # an older server's payload: read instead
     assert parse_payload("7 3") is None
     assert parse_payload("7 x 12") is None
+    assert parse_payload("7 3 12 a b") is None
 
 
 def test_notify_carries_the_versions_after_the_bump() -> None:
@@ -52,7 +55,7 @@ def test_notify_carries_the_versions_after_the_bump() -> None:
         listener.execute(f"LISTEN {CHANNEL}")
         bumped = bump_version(Change.SETTINGS)
         payloads = [n.payload for n in listener.notifies(timeout=5, stop_after=1)]
-    assert [parse_payload(p) for p in payloads] == [bumped]
+    assert [parse_payload(p) for p in payloads] == [Notice(bumped)]
     assert read_versions() == bumped
 
 
@@ -144,3 +147,12 @@ def test_a_bump_on_a_broken_connection_reconnects() -> None:
 
     assert after.version == before.version + 1
     assert read_versions() == after
+
+
+def test_a_setting_change_tells_its_plugin() -> None:
+    _postgres_only()
+    with _another_connection() as listener:
+        listener.execute(f"LISTEN {CHANNEL}")
+        bumped = bump_version(Change.SETTINGS, scope="sample")
+        payloads = [n.payload for n in listener.notifies(timeout=5, stop_after=1)]
+    assert [parse_payload(p) for p in payloads] == [Notice(bumped, "sample")]

@@ -125,6 +125,11 @@ class RegistryHolder:
         self._settings = settings
         self._settings_version = version
 
+    def settings_moved(self, version: int, changed: Callable[[Hashable], bool]) -> None:
+        """Settings changed elsewhere up to ``version``: forget the entries ``changed`` picks."""
+        self._settings = {m: v for m, v in self._settings.items() if not changed(m)}
+        self._settings_version = version
+
     def clear_settings(self, version: int) -> None:
         """Forget every cached setting value (a setting changed somewhere)."""
         self._settings = {}

@@ -20,7 +20,7 @@ _flags: Any = connection
 """The same connection, for the health-check flags Django's type stubs do not declare."""
 
 
-def read_rows(statement: str, params: Sequence[int | str] = ()) -> list[tuple[Any, ...]]:
+def read_rows(statement: str, params: Sequence[int | str | None] = ()) -> list[tuple[Any, ...]]:
     """Run ``statement`` and return its rows; it may run twice, so it must be harmless twice.
 
     A read is; so is a version bump (a second one only makes processes rebuild once more).
@@ -43,7 +43,7 @@ def _check_pending() -> bool:
     )
 
 
-def _run(statement: str, params: Sequence[int | str]) -> list[tuple[Any, ...]]:
+def _run(statement: str, params: Sequence[int | str | None]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(statement, list(params))
         return list(cursor.fetchall())

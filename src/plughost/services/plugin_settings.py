@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from types import MappingProxyType
@@ -115,6 +115,26 @@ def stored_rows(config: PluginConfig) -> Mapping[str, PluginSetting]:
 def rows_marker(config_pk: int) -> tuple[str, int]:
     """The cache entry of one plugin's stored rows."""
     return ("rows", config_pk)
+
+
+def forget_plugins(keys: Collection[str], version: int) -> None:
+    """Settings of the plugins ``keys`` changed elsewhere, up to ``version``: forget theirs.
+
+    Only their rows, their values and the all-settings list go; every other plugin's
+    cached settings stay. A key this process has no config for forgets everything.
+    """
+    configs = holder.snapshot.configs
+    if not all(key in configs for key in keys):
+        holder.clear_settings(version)
+        return
+    rows = {rows_marker(configs[key]["id"]) for key in keys}
+
+    def changed(marker: Hashable) -> bool:
+        if marker == ALL_ROWS or marker in rows:
+            return True
+        return isinstance(marker, tuple) and marker[:1] == ("value",) and marker[1] in keys
+
+    holder.settings_moved(version, changed)
 
 
 def all_stored_rows() -> Sequence[StoredRow]:
@@ -230,6 +250,7 @@ def _update_in_one_statement(
             update,
             [stored, spec.protected, plan.cached.pk],
             insert=note.success_entry(),
+            scope=plan.key,
         )
         if versions is None:  # deleted since it was cached: the general way stores it again
             note.withdrawn = True
@@ -271,7 +292,7 @@ def _update_setting(
         if row is None:
             row = _update_locked(registry, config, spec, stored)
         row.plugin = config
-        versions = bump_version(Change.SETTINGS)
+        versions = bump_version(Change.SETTINGS, scope=key)
     # Dropped now, so this transaction reads its own write, and again after the commit (an
     # audited write commits later, with its entry): meanwhile a reader of this process may
     # have cached the row as still committed. The cache takes the new version only then: a

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -18,7 +19,7 @@ from plughost.core.discovery import DiscoveryResult
 from plughost.core.registry import Registry, build_registry
 from plughost.db.models import PluginConfig, PluginSetting
 from plughost.runtime import Snapshot, holder
-from plughost.services import plugin_apps
+from plughost.services import plugin_apps, plugin_settings
 from plughost.services.configs import CONFIG_FIELDS
 from plughost.services.events import PLUGINS_LOADED, trigger_event
 from plughost.services.host import host
@@ -73,15 +74,24 @@ def current_snapshot() -> Snapshot:
     return holder.snapshot
 
 
-def ensure_current(stored: Versions | None = None) -> Registry:
+def ensure_current(
+    stored: Versions | None = None, *, changed_settings: Mapping[int, str] | None = None
+) -> Registry:
     """Catch up with the stored versions: clear setting caches, rebuild once if needed.
 
     ``stored``: the versions already known to be stored (a NOTIFY's payload); read if None.
+    ``changed_settings``: the plugin whose settings each settings version changed, as the
+    NOTIFYs told; when they account for every version since the cache's, only those
+    plugins' cached settings go.
     """
     if stored is None:
         stored = read_versions()
     if stored.settings_version != holder.settings_version:
-        holder.clear_settings(stored.settings_version)
+        keys = _changed_plugins(changed_settings or {}, stored.settings_version)
+        if keys is None:
+            holder.clear_settings(stored.settings_version)
+        else:
+            plugin_settings.forget_plugins(keys, stored.settings_version)
     snapshot = holder.snapshot
     if (stored.version, stored.collect_version) == (snapshot.version, snapshot.collect_version):
         return snapshot.registry
@@ -94,6 +104,20 @@ def ensure_current(stored: Versions | None = None) -> Registry:
             return snapshot.registry
         recollect = stored.collect_version != snapshot.collect_version
         return rebuild(Discovery.RECOLLECT if recollect else Discovery.REUSE, stored=stored)
+
+
+def _changed_plugins(changed: Mapping[int, str], version: int) -> set[str] | None:
+    """The plugins whose settings changed from the cache's version to ``version``.
+
+    None unless ``changed`` names one for every version in between.
+    """
+    since = holder.settings_version
+    if since < 0 or version <= since:
+        return None
+    versions = range(since + 1, version + 1)
+    if not all(number in changed for number in versions):
+        return None
+    return {changed[number] for number in versions}
 
 
 def reload_registry(discovery: Discovery) -> Registry:

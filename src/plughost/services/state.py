@@ -4,8 +4,9 @@
 when the installed plugins change (rediscover), ``settings_version`` when a setting changes
 (clear setting caches, no rebuild). On PostgreSQL each bump also sends a NOTIFY on
 ``CHANNEL``, delivered when the transaction commits, so watchers wake at once; its payload is
-the three counters after the bump (:func:`parse_payload`), so a watcher needs no query to
-learn them.
+the three counters after the bump and, for a setting change, the plugin's key
+(:func:`parse_payload`), so a watcher needs no query to learn them, and drops only that
+plugin's cached settings.
 """
 
 from __future__ import annotations
@@ -55,12 +56,24 @@ def read_versions() -> Versions:
     return Versions(int(row[0]), int(row[1]), int(row[2]))
 
 
-def parse_payload(payload: str) -> Versions | None:
-    """Return the counters a NOTIFY on ``CHANNEL`` carries; None for any other payload."""
+@dataclass(frozen=True)
+class Notice:
+    """What one NOTIFY says: the counters after a bump, and whose settings it changed."""
+
+    versions: Versions
+    scope: str | None = None  # the plugin key of a setting change
+
+
+def parse_payload(payload: str) -> Notice | None:
+    """Return what a NOTIFY on ``CHANNEL`` carries; None for any other payload."""
     parts = payload.split()
-    if len(parts) != len(VERSION_COLUMNS) or not all(part.isdigit() for part in parts):
+    counters, scope = parts[: len(VERSION_COLUMNS)], parts[len(VERSION_COLUMNS) :]
+    if len(counters) != len(VERSION_COLUMNS) or len(scope) > 1:
         return None
-    return Versions(int(parts[0]), int(parts[1]), int(parts[2]))
+    if not all(part.isdigit() for part in counters):
+        return None
+    versions = Versions(int(counters[0]), int(counters[1]), int(counters[2]))
+    return Notice(versions, scope[0] if scope else None)
 
 
 def _columns() -> str:
@@ -81,23 +94,24 @@ _BUMPED = {
 }
 
 
-def bump_version(change: Change) -> Versions:
+def bump_version(change: Change, *, scope: str | None = None) -> Versions:
     """Increment the counters ``change`` concerns; return them.
 
     Call inside the transaction of the change, so the bump commits (and notifies) with it.
     One statement (``UPDATE ... RETURNING``; on PostgreSQL with the ``pg_notify`` in it),
-    which is atomic by itself: every write of the API pays for it.
+    which is atomic by itself: every write of the API pays for it. ``scope``: the plugin
+    whose settings changed, told to the watchers.
     """
-    bumped = _bump(change)
+    bumped = _bump(change, scope)
     if bumped is None:  # the row does not exist yet (a database older than its first change)
         with transaction.atomic():
             RegistryState.objects.get_or_create(pk=STATE_ID)
-        bumped = _bump(change)
+        bumped = _bump(change, scope)
         assert bumped is not None
     return bumped
 
 
-def _bump(change: Change) -> Versions | None:
+def _bump(change: Change, scope: str | None) -> Versions | None:
     quote = connection.ops.quote_name
     table = quote(RegistryState._meta.db_table)
     sets = ", ".join(f"{quote(column)} = {quote(column)} + 1" for column in _BUMPED[change])
@@ -106,8 +120,8 @@ def _bump(change: Change) -> Versions | None:
     if connection.vendor == "postgresql":
         rows = read_rows(
             f"WITH bumped AS ({update}) SELECT {columns}, "
-            f"pg_notify(%s, concat_ws(' ', {columns})) FROM bumped",
-            [STATE_ID, CHANNEL],
+            f"pg_notify(%s, concat_ws(' ', {columns}, %s::text)) FROM bumped",
+            [STATE_ID, CHANNEL, scope],
         )
     else:
         rows = read_rows(update, [STATE_ID])
@@ -120,6 +134,7 @@ def write_and_bump(
     params: Sequence[object],
     *,
     insert: models.Model | None = None,
+    scope: str | None = None,
 ) -> Versions | None:
     """PostgreSQL, outside any transaction: a change and its bump as one statement.
 
@@ -151,11 +166,11 @@ def write_and_bump(
         f"bumped AS (UPDATE {quote(RegistryState._meta.db_table)} SET {sets} "
         f"WHERE {quote('id')} = %s AND EXISTS (SELECT 1 FROM written) RETURNING {columns})"
     )
-    values += [STATE_ID, CHANNEL]
+    values += [STATE_ID, CHANNEL, scope]
     statement = (
         f"WITH {', '.join(parts)} SELECT (SELECT count(*) FROM written), "
         f"{', '.join(f'bumped.{quote(c)}' for c in VERSION_COLUMNS)}, "
-        f"pg_notify(%s, concat_ws(' ', {columns})) "
+        f"pg_notify(%s, concat_ws(' ', {columns}, %s::text)) "
         f"FROM (SELECT 1) AS one LEFT JOIN bumped ON TRUE"
     )
     with connection.cursor() as cursor:
@@ -165,5 +180,5 @@ def write_and_bump(
     if not row[0]:
         return None
     if row[1] is None:  # written, but the state row does not exist yet (a brand-new database)
-        return bump_version(change)
+        return bump_version(change, scope=scope)
     return Versions(int(row[1]), int(row[2]), int(row[3]))

@@ -25,7 +25,7 @@ from plughost.services import nodes
 from plughost.services.notifications import notify_node_out_of_sync
 from plughost.services.reconcile import reconcile_node
 from plughost.services.registry import current_registry, ensure_current
-from plughost.services.state import CHANNEL, Versions, parse_payload, read_versions
+from plughost.services.state import CHANNEL, Notice, parse_payload, read_versions
 
 logger = logging.getLogger(__name__)
 
@@ -63,11 +63,12 @@ def _run() -> None:
         _poll_loop(POLL_SECONDS)
 
 
-def _tick(state: dict[str, float | int], notified: Versions | None = None) -> None:
+def _tick(state: dict[str, float | int], notified: list[Notice] | None = None) -> None:
     """Reconcile packages when the installed set changed; catch up; send a heartbeat.
 
-    ``notified``: the versions a NOTIFY carried; without them the stored ones are read, and
-    the connection is checked (Django's ``close_old_connections``), as after any failure.
+    ``notified``: what the NOTIFYs since the last tick carried, in order; without them the
+    stored versions are read, and the connection is checked (Django's
+    ``close_old_connections``), as after any failure.
     """
     healthy = False
     try:
@@ -76,9 +77,10 @@ def _tick(state: dict[str, float | int], notified: Versions | None = None) -> No
             state["heartbeat"] = time.monotonic()
         if holder.wait_for_local_writes(LOCAL_WRITE_WAIT_SECONDS):
             notified = None  # what they wrote may be newer than the notification: read
-        stored = notified or read_versions()
+        stored = notified[-1].versions if notified else read_versions()
+        changed = {n.versions.settings_version: n.scope for n in notified or () if n.scope}
         # First: what this node has already (e.g. installed here) shows at once.
-        ensure_current(stored)
+        ensure_current(stored, changed_settings=changed)
         outcome = None
         if state.get("reconciled") != stored.collect_version and _reconcile_due(state):
             outcome = reconcile_node()  # also at start: a node started after an install
@@ -135,7 +137,7 @@ def _listen_loop() -> None:
                 autocommit=True,
             ) as listener:
                 listener.execute(f"LISTEN {CHANNEL}")
-                notified: Versions | None = None
+                notified: list[Notice] | None = None
                 while True:
                     _tick(state, notified)
                     notified = _wait_for_change(listener, state.pop("wake_in", FALLBACK_SECONDS))
@@ -147,16 +149,17 @@ def _listen_loop() -> None:
                 time.sleep(POLL_SECONDS)
 
 
-def _wait_for_change(listener: psycopg.Connection[Any], timeout: float) -> Versions | None:
-    """Wait up to ``timeout`` s for NOTIFYs; return the latest versions they carried.
+def _wait_for_change(listener: psycopg.Connection[Any], timeout: float) -> list[Notice] | None:
+    """Wait up to ``timeout`` s for NOTIFYs; return what they carried, in order.
 
     Bumps are serialized by the row they update, so the last notification carries the
     newest versions. None after a quiet wait (or an unreadable payload): read them.
     """
-    latest: Versions | None = None
-    for notify in listener.notifies(timeout=timeout, stop_after=1):
-        latest = parse_payload(notify.payload)
-    if latest is not None:  # others may have queued meanwhile: take them without waiting
-        for notify in listener.notifies(timeout=0):
-            latest = parse_payload(notify.payload)
-    return latest
+    notices: list[Notice | None] = [
+        parse_payload(n.payload) for n in listener.notifies(timeout=timeout, stop_after=1)
+    ]
+    if notices:  # others may have queued meanwhile: take them without waiting
+        notices += [parse_payload(n.payload) for n in listener.notifies(timeout=0)]
+    if not notices or None in notices:
+        return None
+    return [notice for notice in notices if notice is not None]
