@@ -284,13 +284,17 @@ def test_rebuilds_do_not_leave_threads_behind() -> None:
 
 
 def test_an_activation_keeps_the_other_plugins_instances_and_a_reload_renews_them() -> None:
-    before = holder.current().instances["plughost"]
+    plugins.activate("samplecurrencyexchange")
+    before = holder.current().instances["samplecurrencyexchange"]
+    builtin = holder.current().instances["plughost"]
 
     plugins.activate("sample")
-    assert holder.current().instances["plughost"] is before
+    assert holder.current().instances["samplecurrencyexchange"] is before
+    assert holder.current().instances["plughost"] is builtin
 
     reload_registry(Discovery.REUSE)
-    assert holder.current().instances["plughost"] is not before
+    assert holder.current().instances["samplecurrencyexchange"] is not before
+    assert holder.current().instances["plughost"] is builtin  # host code: nothing to renew
 
 
 def test_the_config_rows_read_by_plain_sql_are_the_orms() -> None:

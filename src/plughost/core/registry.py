@@ -111,12 +111,15 @@ def build_registry(
     extra_errors: Collection[RegistryError] = (),
     runner: BoundedRunner | None = None,
     keep: Registry | None = None,
+    renew: bool = False,
 ) -> Registry:
     """Instantiate and ready the active, compatible plugins; record each failure.
 
     ``keep``: a previous registry whose loaded instances are carried over, unchanged, for
     the plugins that stay active with the same definition (an activation rebuilds the
     registry; it does not re-create every other plugin, nor call their ``ready()`` again).
+    ``renew`` (an explicit reload): only builtin plugins are carried over; they are the
+    host's own code, with nothing a reload could renew.
     """
     errors = list(extra_errors) + list(definitions.errors)
     instances: dict[str, InvenTreePlugin] = {}
@@ -125,8 +128,10 @@ def build_registry(
             continue
         if not (definition.is_mandatory or key in active_keys):
             continue
-        if keep is not None and key in keep.instances and keep.definitions.get(key) is definition:
-            instances[key] = keep.instances[key]
+        previous = keep.instances.get(key) if keep is not None else None
+        same = previous is not None and keep is not None and keep.definitions.get(key) is definition
+        if same and previous is not None and (definition.is_builtin or not renew):
+            instances[key] = previous
             continue
         plugin = _load_one(definition, host, errors, runner)
         if plugin is not None:

@@ -204,7 +204,8 @@ def _build_snapshot(
         version=stored.version,
         extra_errors=[*found.errors, *app_errors],
         runner=runner,
-        keep=None if renew or definitions is not previous.definitions else previous.registry,
+        keep=None if definitions is not previous.definitions else previous.registry,
+        renew=renew,
     )
     return Snapshot(
         registry, found, stored.version, stored.collect_version, configs, definitions, sources

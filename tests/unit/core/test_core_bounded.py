@@ -172,6 +172,34 @@ def test_kept_instances_are_carried_over_without_a_second_ready() -> None:
     assert CountsReady.readied == readied + 1
 
 
+class CountsBuiltinReady(InvenTreePlugin):
+    NAME = "CountsBuiltinReady"
+    readied = 0
+
+    def ready(self) -> None:
+        type(self).readied += 1
+
+
+def test_a_renewing_build_makes_new_instances_except_of_builtins() -> None:
+    definitions = define_plugins(
+        [
+            Candidate(cls=CountsReady, origin=Origin.FOLDER, package_path="counts.py"),
+            Candidate(cls=CountsBuiltinReady, origin=Origin.BUILTIN, package_path="b.py"),
+        ],
+        host_version="0.16.0",
+    )
+    active = {"countsready", "countsbuiltinready"}
+    first = build_registry(definitions, active_keys=active, host=_Host())
+    readied, builtin_readied = CountsReady.readied, CountsBuiltinReady.readied
+
+    renewed = build_registry(definitions, active_keys=active, host=_Host(), keep=first, renew=True)
+
+    assert renewed.instances["countsready"] is not first.instances["countsready"]
+    assert CountsReady.readied == readied + 1
+    assert renewed.instances["countsbuiltinready"] is first.instances["countsbuiltinready"]
+    assert CountsBuiltinReady.readied == builtin_readied
+
+
 def test_a_runner_works_in_a_forked_child() -> None:
     # The task worker forks its processes after the parent made its runner.
     runner = BoundedRunner(2.0)
