@@ -1,14 +1,16 @@
-"""The stored versions: read as a request's health check, and carried by the NOTIFY."""
+"""The stored versions carried by the NOTIFY, and the health check that costs no query."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import psycopg
 import pytest
 from django.db import OperationalError, connection
 
-from plughost.services import checked_read
+from plughost.db.backends.postgresql.base import is_quiet
+from plughost.db.models import PluginConfig
 from plughost.services.state import (
     CHANNEL,
     Change,
@@ -59,10 +61,7 @@ def test_notify_carries_the_versions_after_the_bump() -> None:
     assert read_versions() == bumped
 
 
-def test_a_first_read_is_the_health_check() -> None:
-    read_versions()  # connected
-    flags.health_check_enabled = True
-    flags.health_check_done = False  # as at the start of a request on a reused connection
+def _count_checks() -> list[str]:
     checks: list[str] = []
     original = connection.is_usable
 
@@ -71,17 +70,48 @@ def test_a_first_read_is_the_health_check() -> None:
         return bool(original())
 
     flags.is_usable = counting
+    return checks
+
+
+def test_a_quiet_connection_is_checked_without_a_query() -> None:
+    _postgres_only()
+    read_versions()  # connected
+    flags.health_check_enabled = True
+    flags.health_check_done = False  # as at the start of a request on a reused connection
+    checks = _count_checks()
     try:
-        stored = read_versions()
-        read_versions()
+        PluginConfig.objects.exists()  # any first query, the ORM's too
+        bump_version(Change.STATE)
     finally:
         del flags.is_usable
-    assert stored == read_versions()
-    assert checks == []  # Django's own check never ran
+    assert checks == []  # Django's SELECT 1 never ran
     assert flags.health_check_done is True
 
 
-def test_a_broken_connection_is_replaced_by_the_checking_read() -> None:
+def test_a_connection_with_something_to_read_gets_djangos_check() -> None:
+    _postgres_only()
+    read_versions()
+    assert is_quiet(connection.connection)
+    with connection.cursor() as cursor:
+        cursor.execute(f"LISTEN {CHANNEL}")
+    with _another_connection() as other:  # a NOTIFY lands, unread, on this idle connection
+        other.execute("SELECT pg_notify(%s, 'x')", [CHANNEL])
+    deadline = time.monotonic() + 5
+    while is_quiet(connection.connection) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    flags.health_check_enabled = True
+    flags.health_check_done = False
+    checks = _count_checks()
+    try:
+        read_versions()
+    finally:
+        del flags.is_usable
+        with connection.cursor() as cursor:
+            cursor.execute("UNLISTEN *")
+    assert checks == ["SELECT 1"]
+
+
+def test_a_connection_the_server_ended_is_replaced_at_the_check() -> None:
     _postgres_only()
     bumped = bump_version(Change.STATE)
     with connection.cursor() as cursor:
@@ -92,14 +122,15 @@ def test_a_broken_connection_is_replaced_by_the_checking_read() -> None:
     flags.health_check_enabled = True
     flags.health_check_done = False
 
-    assert read_versions() == bumped  # no error: closed, reconnected, read again
+    assert read_versions() == bumped  # no error: the check saw it, closed it, reconnected
 
-    rows = checked_read.read_rows("SELECT pg_backend_pid()")
-    assert rows[0][0] != old_pid
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        assert cursor.fetchone()[0] != old_pid
 
 
 def test_without_a_pending_check_a_broken_connection_still_fails() -> None:
-    """Only a request's first read may retry: later ones raise as Django would."""
+    """Only a request's first query is checked: later ones raise as Django would."""
     _postgres_only()
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
@@ -110,26 +141,6 @@ def test_without_a_pending_check_a_broken_connection_still_fails() -> None:
     with pytest.raises(OperationalError):
         read_versions()
     connection.close()
-
-
-def test_a_first_bump_outside_a_transaction_is_the_health_check_too() -> None:
-    before = bump_version(Change.STATE)  # connected, the state row exists
-    flags.health_check_enabled = True
-    flags.health_check_done = False
-    checks: list[str] = []
-    original = connection.is_usable
-
-    def counting() -> bool:
-        checks.append("SELECT 1")
-        return bool(original())
-
-    flags.is_usable = counting
-    try:
-        after = bump_version(Change.STATE)
-    finally:
-        del flags.is_usable
-    assert checks == []
-    assert after.version == before.version + 1
 
 
 def test_a_bump_on_a_broken_connection_reconnects() -> None:

@@ -14,7 +14,6 @@ from plughost.db.models import AuditAction, PluginConfig
 from plughost.runtime import holder
 from plughost.services import plugin_apps
 from plughost.services.audit import Actor, AuditNote, audited
-from plughost.services.checked_read import read_rows
 from plughost.services.configs import snapshot_config
 from plughost.services.events import PLUGIN_ACTIVATED, PLUGIN_DEACTIVATED, trigger_event
 from plughost.services.registry import (
@@ -24,6 +23,7 @@ from plughost.services.registry import (
     fresh_registry,
     rebuild,
 )
+from plughost.services.sql import fetch_rows
 from plughost.services.state import Change, Versions, bump_version, write_and_bump
 from plughost.services.validation import field_deltas, validate_instance
 
@@ -162,7 +162,7 @@ def get_metadata(key: str) -> dict[str, object]:
     # One column by plain SQL: the ORM's query building costs more than this read.
     quote = connection.ops.quote_name
     table = quote(PluginConfig._meta.db_table)
-    rows = read_rows(f"SELECT {quote('metadata')} FROM {table} WHERE {quote('key')} = %s", [key])
+    rows = fetch_rows(f"SELECT {quote('metadata')} FROM {table} WHERE {quote('key')} = %s", [key])
     if not rows:
         raise PluginNotFoundError(f"No plugin with key '{key}'", key=key)
     row = rows[0]

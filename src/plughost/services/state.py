@@ -19,7 +19,7 @@ from typing import Any
 from django.db import connection, models, transaction
 
 from plughost.db.models import RegistryState
-from plughost.services.checked_read import read_rows
+from plughost.services.sql import fetch_rows
 
 STATE_ID = 1
 VERSION_COLUMNS = ("version", "collect_version", "settings_version")
@@ -47,9 +47,9 @@ def read_versions() -> Versions:
     """Return the stored counters (zeros before the first change).
 
     Plain SQL: every write and every version check asks, and the ORM's query building
-    costs more than the query. Often a request's first query: its health check too.
+    costs more than the query.
     """
-    rows = read_rows(_read_statement(), [STATE_ID])
+    rows = fetch_rows(_read_statement(), [STATE_ID])
     if not rows:
         return Versions()
     row = rows[0]
@@ -118,13 +118,13 @@ def _bump(change: Change, scope: str | None) -> Versions | None:
     columns = _columns()
     update = f"UPDATE {table} SET {sets} WHERE {quote('id')} = %s RETURNING {columns}"
     if connection.vendor == "postgresql":
-        rows = read_rows(
+        rows = fetch_rows(
             f"WITH bumped AS ({update}) SELECT {columns}, "
             f"pg_notify(%s, concat_ws(' ', {columns}, %s::text)) FROM bumped",
             [STATE_ID, CHANNEL, scope],
         )
     else:
-        rows = read_rows(update, [STATE_ID])
+        rows = fetch_rows(update, [STATE_ID])
     return None if not rows else Versions(int(rows[0][0]), int(rows[0][1]), int(rows[0][2]))
 
 

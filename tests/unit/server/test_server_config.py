@@ -102,7 +102,7 @@ def test_sqlite_in_the_data_dir_by_default(tmp_path: Path) -> None:
 def test_postgres_url_is_split_into_django_fields() -> None:
     database = parse_postgres_url("postgresql://me:p%40ss@db.local:6543/inv")
 
-    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert database["ENGINE"] == "plughost.db.backends.postgresql"
     assert (database["USER"], database["PASSWORD"]) == ("me", "p@ss")
     assert (database["HOST"], database["PORT"], database["NAME"]) == ("db.local", "6543", "inv")
     assert database["TEST"] == {"NAME": "test_inv"}
