@@ -35,9 +35,9 @@ def test_an_activation_and_its_entry_are_stored_together() -> None:
     assert (entry.action, entry.target, entry.result) == ("activate", "sample", "ok")
 
 
-def test_when_the_entry_cannot_be_written_the_change_is_not_kept(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+@pytest.fixture
+def success_entries_fail(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writing a success entry fails (failure entries are still written)."""
     real_record = audit.record
 
     def failing(*args: object, ok: bool, **kwargs: object) -> object:
@@ -46,6 +46,10 @@ def test_when_the_entry_cannot_be_written_the_change_is_not_kept(
         return real_record(*args, ok=ok, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(audit, "record", failing)
+
+
+@pytest.mark.usefixtures("success_entries_fail")
+def test_when_the_entry_cannot_be_written_the_change_is_not_kept() -> None:
     settings_version = holder.settings_version
 
     with pytest.raises(DatabaseError):
@@ -58,17 +62,8 @@ def test_when_the_entry_cannot_be_written_the_change_is_not_kept(
     assert (entry.result, entry.message) == ("failed", "DatabaseError: the audit table is full")
 
 
-def test_an_activation_whose_entry_cannot_be_written_is_not_kept(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    real_record = audit.record
-
-    def failing(*args: object, ok: bool, **kwargs: object) -> object:
-        if ok:
-            raise DatabaseError("the audit table is full")
-        return real_record(*args, ok=ok, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(audit, "record", failing)
+@pytest.mark.usefixtures("success_entries_fail")
+def test_an_activation_whose_entry_cannot_be_written_is_not_kept() -> None:
 
     with pytest.raises(DatabaseError):
         plugins.activate("sample", actor=ADMIN)

@@ -42,6 +42,16 @@ def _another_connection() -> psycopg.Connection[Any]:
     )
 
 
+def _terminate_this_backend() -> int:
+    """End this test's connection from the server side, as a restart would; return its pid."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = int(cursor.fetchone()[0])
+    with _another_connection() as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    return pid
+
+
 def test_payload_parses_to_versions() -> None:
     assert parse_payload("7 3 12") == Notice(Versions(7, 3, 12))
     assert parse_payload("7 3 12 sample") == Notice(Versions(7, 3, 12), "sample")
@@ -114,11 +124,7 @@ def test_a_connection_with_something_to_read_gets_djangos_check() -> None:
 def test_a_connection_the_server_ended_is_replaced_at_the_check() -> None:
     _postgres_only()
     bumped = bump_version(Change.STATE)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        old_pid = cursor.fetchone()[0]
-    with _another_connection() as other:
-        other.execute("SELECT pg_terminate_backend(%s)", [old_pid])
+    old_pid = _terminate_this_backend()
     flags.health_check_enabled = True
     flags.health_check_done = False
 
@@ -132,11 +138,7 @@ def test_a_connection_the_server_ended_is_replaced_at_the_check() -> None:
 def test_without_a_pending_check_a_broken_connection_still_fails() -> None:
     """Only a request's first query is checked: later ones raise as Django would."""
     _postgres_only()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    with _another_connection() as other:
-        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    _terminate_this_backend()
     flags.health_check_done = True
     with pytest.raises(OperationalError):
         read_versions()
@@ -146,11 +148,7 @@ def test_without_a_pending_check_a_broken_connection_still_fails() -> None:
 def test_a_bump_on_a_broken_connection_reconnects() -> None:
     _postgres_only()
     before = bump_version(Change.STATE)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        old_pid = cursor.fetchone()[0]
-    with _another_connection() as other:
-        other.execute("SELECT pg_terminate_backend(%s)", [old_pid])
+    _terminate_this_backend()
     flags.health_check_enabled = True
     flags.health_check_done = False
 
