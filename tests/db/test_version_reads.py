@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -26,6 +27,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 flags: Any = connection
 
 
+@pytest.fixture(autouse=True)
+def _no_broken_connection_left() -> Iterator[None]:
+    """Tests here break connections on purpose: never hand a broken one to the next test."""
+    yield
+    if connection.connection is not None and not connection.is_usable():
+        connection.close()
+
+
 def _postgres_only() -> None:
     if connection.vendor != "postgresql":
         pytest.skip("LISTEN/NOTIFY and backend termination are PostgreSQL's")
@@ -47,8 +56,11 @@ def _terminate_this_backend() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         pid = int(cursor.fetchone()[0])
-    with _another_connection() as other:
-        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    with _another_connection() as other:  # waits (up to 5 s) until the process has ended
+        other.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
+    deadline = time.monotonic() + 5  # and its goodbye has reached this side's socket
+    while is_quiet(connection.connection) and time.monotonic() < deadline:
+        time.sleep(0.01)
     return pid
 
 

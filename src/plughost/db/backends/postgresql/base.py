@@ -8,7 +8,8 @@ closes the socket, so the socket becomes readable. When an idle connection's soc
 nothing to read, and libpq still reports it open and idle, the check passes without a
 query; otherwise Django's ``SELECT 1`` decides, as before. (A peer that vanished without
 a word, a cut network, is not seen this way; nor would ``SELECT 1`` see it sooner: it
-would wait for the same TCP timeout.)
+would wait for the same TCP timeout. A connection ended in the instant between the check
+and the first query fails that query, as one ended just after Django's check would.)
 """
 
 from __future__ import annotations
