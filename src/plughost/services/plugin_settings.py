@@ -25,7 +25,7 @@ from plughost.runtime.holder import value_marker
 from plughost.services.audit import Actor, audited
 from plughost.services.configs import snapshot_config
 from plughost.services.events import PLUGIN_SETTING_SAVED, trigger_event
-from plughost.services.state import Change, bump_version, write_and_bump
+from plughost.services.state import Change, bump_version, one_statement_writes, write_and_bump
 from plughost.services.validation import field_deltas, validate_instance
 
 ALL_ROWS = "all rows"
@@ -176,14 +176,14 @@ def update_setting(
     registry = registry or holder.current()
     target = f"{key}:{setting.upper()}"
     with holder.local_write():
-        plan = _one_statement_plan(registry, key, setting)
-        if plan is not None:
-            view = _update_in_one_statement(plan, raw, target, actor)
+        write = _one_statement_write(registry, key, setting)
+        if write is not None:
+            view = _update_in_one_statement(write, raw, target, actor)
             if view is not None:
                 trigger_event(PLUGIN_SETTING_SAVED, plugin=key, setting=view.row.key)
                 return view
         with audited(AuditAction.SETTING, target, actor, together=True) as note:
-            view = _update_setting(key, setting, raw, registry=registry)
+            view = _update_setting(registry, key, setting, raw)
             trigger_event(PLUGIN_SETTING_SAVED, plugin=key, setting=view.row.key)
             note.message = _audit_message(view.row.value, protected=view.row.protected)
             return view
@@ -194,50 +194,73 @@ def _audit_message(value: str, *, protected: bool) -> str:
 
 
 @dataclass(frozen=True)
-class _Plan:
-    """What a one-statement write needs, found before it starts."""
+class _Write:
+    """What a setting write needs, found before it stores anything."""
 
     key: str
     config: PluginConfig
     spec: SettingSpec
-    rows: Mapping[str, PluginSetting]
-    cached: PluginSetting
+    rows: Mapping[str, PluginSetting]  # the plugin's cached rows, as of ``since``
+    cached: PluginSetting | None  # None: read afresh under a lock (vetted, or not cached)
     since: tuple[int, int]
 
+    @property
+    def markers(self) -> list[Hashable]:
+        """The cache entries the write changes."""
+        return [rows_marker(self.config.pk), ALL_ROWS, value_marker(self.key, self.spec.key)]
 
-def _one_statement_plan(registry: Registry, key: str, setting: str) -> _Plan | None:
-    """Whether the write can be one statement (``state.write_and_bump``), and its inputs.
+    def clean(self, raw: object) -> str:
+        """Return ``raw`` as stored; raise InvalidSettingValueError naming the setting."""
+        stored = self.spec.clean(raw)
+        if self.spec.type is SettingType.MODEL:
+            _check_model_reference(self.spec, stored)
+        return stored
 
-    On PostgreSQL, outside a caller's transaction, with no validation plugin to ask and
-    the row in the cache. Otherwise (and for an unknown plugin or setting, whose error the
-    general way raises and records) None.
-    """
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        return None
-    if registry.with_mixin("validation"):
-        return None
-    try:
-        config, definition = get_definition(registry, key)
-        spec = _spec_of(definition, key, setting)
-    except PluginError:
-        return None
+    def cache_written(self, row: PluginSetting, version: int) -> None:
+        """After the commit: the plugin's rows go back into the cache with ``row`` in place."""
+        after = MappingProxyType({**self.rows, self.spec.key.upper(): row})
+        holder.written_here(
+            self.markers,
+            version,
+            replaced={rows_marker(self.config.pk): after},
+            since=self.since,
+        )
+
+
+def _prepare(registry: Registry, key: str, setting: str) -> _Write:
+    """Find the config, the declaration and the cached rows; raise the not-found errors."""
+    config, definition = get_definition(registry, key)
+    spec = _spec_of(definition, key, setting)
     since = holder.cache_state()  # before the rows are read: what they are the state of
     rows = stored_rows(config)
-    cached = rows.get(spec.key.upper())
-    if cached is None:
+    # A validation plugin is handed the old value, which only a locked read gives.
+    cached = None if registry.with_mixin("validation") else rows.get(spec.key.upper())
+    return _Write(key, config, spec, rows, cached, since)
+
+
+def _one_statement_write(registry: Registry, key: str, setting: str) -> _Write | None:
+    """The write, when it can be one statement (``state.write_and_bump``); else None.
+
+    On PostgreSQL, outside a caller's transaction, nobody to vet it and the row cached. An
+    unknown plugin or setting is None too: the general way raises and records its error.
+    """
+    if not one_statement_writes():
         return None
-    return _Plan(key, config, spec, rows, cached, since)
+    try:
+        write = _prepare(registry, key, setting)
+    except PluginError:
+        return None
+    return write if write.cached is not None else None
 
 
 def _update_in_one_statement(
-    plan: _Plan, raw: object, target: str, actor: Actor | None
+    write: _Write, raw: object, target: str, actor: Actor | None
 ) -> SettingView | None:
     """The row, its audit entry and the version bump in one statement; None: row gone."""
-    spec = plan.spec
+    assert write.cached is not None
+    spec = write.spec
     with audited(AuditAction.SETTING, target, actor) as note:
-        stored = spec.clean(raw)
-        if spec.type is SettingType.MODEL:
-            _check_model_reference(spec, stored)
+        stored = write.clean(raw)
         note.message = _audit_message(stored, protected=spec.protected)
         quote = connection.ops.quote_name
         update = (
@@ -248,69 +271,40 @@ def _update_in_one_statement(
         versions = write_and_bump(
             Change.SETTINGS,
             update,
-            [stored, spec.protected, plan.cached.pk],
+            [stored, spec.protected, write.cached.pk],
             insert=note.success_entry(),
-            scope=plan.key,
+            scope=write.key,
         )
         if versions is None:  # deleted since it was cached: the general way stores it again
             note.withdrawn = True
             return None
         note.recorded = True
-    row = _with_value(plan.cached, stored, protected=spec.protected)
-    row.plugin = plan.config
-    # Committed: the plugin's rows go back into the cache with this write applied.
-    markers = [rows_marker(plan.config.pk), ALL_ROWS, value_marker(plan.key, spec.key)]
-    after = MappingProxyType({**plan.rows, spec.key.upper(): row})
-    holder.written_here(
-        markers,
-        versions.settings_version,
-        replaced={rows_marker(plan.config.pk): after},
-        since=plan.since,
-    )
-    return SettingView(row=row, spec=spec, plugin_key=plan.key)
+    row = _with_value(write.cached, stored, protected=spec.protected)
+    row.plugin = write.config
+    write.cache_written(row, versions.settings_version)  # committed already
+    return SettingView(row=row, spec=spec, plugin_key=write.key)
 
 
-def _update_setting(
-    key: str, setting: str, raw: object, *, registry: Registry | None
-) -> SettingView:
-    registry = registry or holder.current()
-    config, definition = get_definition(registry, key)
-    spec = _spec_of(definition, key, setting)
-    stored = spec.clean(raw)
-    if spec.type is SettingType.MODEL:
-        _check_model_reference(spec, stored)
-    validators = bool(registry.with_mixin("validation"))
-    since = holder.cache_state()  # before the rows are read: what they are the state of
-    rows = stored_rows(config)
-    cached = None if validators else rows.get(spec.key.upper())
+def _update_setting(registry: Registry, key: str, setting: str, raw: object) -> SettingView:
+    write = _prepare(registry, key, setting)
+    stored = write.clean(raw)
+    spec = write.spec
     # No savepoint: inside an audited write the whole transaction rolls back on any error.
     with transaction.atomic(savepoint=False):
         row = None
-        if cached is not None:
+        if write.cached is not None:
             # Nobody vets the change, so the old value is not needed: one UPDATE, no read.
-            row = _updated_copy(cached, stored, protected=spec.protected)
+            row = _updated_copy(write.cached, stored, protected=spec.protected)
         if row is None:
-            row = _update_locked(registry, config, spec, stored)
-        row.plugin = config
+            row = _update_locked(registry, write.config, spec, stored)
+        row.plugin = write.config
         versions = bump_version(Change.SETTINGS, scope=key)
     # Dropped now, so this transaction reads its own write, and again after the commit (an
     # audited write commits later, with its entry): meanwhile a reader of this process may
     # have cached the row as still committed. The cache takes the new version only then: a
     # write rolled back must not leave it a version ahead of the database.
-    # After the commit, the plugin's rows go back into the cache with this write applied
-    # (when nothing else moved meanwhile): the next write or read needs no query for them.
-    markers = [rows_marker(config.pk), ALL_ROWS, value_marker(key, spec.key)]
-    holder.forget_all(markers)
-    after = MappingProxyType({**rows, spec.key.upper(): row})
-    transaction.on_commit(
-        partial(
-            holder.written_here,
-            markers,
-            versions.settings_version,
-            replaced={rows_marker(config.pk): after},
-            since=since,
-        )
-    )
+    holder.forget_all(write.markers)
+    transaction.on_commit(partial(write.cache_written, row, versions.settings_version))
     return SettingView(row=row, spec=spec, plugin_key=key)
 
 

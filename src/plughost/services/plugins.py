@@ -24,7 +24,13 @@ from plughost.services.registry import (
     rebuild,
 )
 from plughost.services.sql import fetch_rows
-from plughost.services.state import Change, Versions, bump_version, write_and_bump
+from plughost.services.state import (
+    Change,
+    Versions,
+    bump_version,
+    one_statement_writes,
+    write_and_bump,
+)
 from plughost.services.validation import field_deltas, validate_instance
 
 
@@ -109,7 +115,7 @@ def _store_active_flag(config: PluginConfig, note: AuditNote, *, active: bool) -
     a transaction of them elsewhere. Returns the versions after the bump (None: the flag
     was already so, nothing bumped).
     """
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+    if one_statement_writes():
         quote = connection.ops.quote_name
         column = quote("active")
         update = (
@@ -165,8 +171,12 @@ def get_metadata(key: str) -> dict[str, object]:
     rows = fetch_rows(f"SELECT {quote('metadata')} FROM {table} WHERE {quote('key')} = %s", [key])
     if not rows:
         raise PluginNotFoundError(f"No plugin with key '{key}'", key=key)
-    row = rows[0]
-    metadata = json.loads(row[0]) if isinstance(row[0], (str, bytes)) else row[0]
+    return _metadata_object(rows[0][0])
+
+
+def _metadata_object(stored: object) -> dict[str, object]:
+    """The metadata column as a dict (raw SQL may answer JSON text; a non-object is empty)."""
+    metadata = json.loads(stored) if isinstance(stored, (str, bytes)) else stored
     return dict(metadata) if isinstance(metadata, Mapping) else {}
 
 
@@ -235,8 +245,7 @@ def _write_metadata_unvetted(
         row = cursor.fetchone()
     if row is None:
         raise PluginNotFoundError(f"No plugin with key '{key}'", key=key)
-    stored = json.loads(row[0]) if isinstance(row[0], (str, bytes)) else row[0]
-    return dict(stored)
+    return _metadata_object(row[0])
 
 
 def active_count() -> int:

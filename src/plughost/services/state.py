@@ -50,10 +50,7 @@ def read_versions() -> Versions:
     costs more than the query.
     """
     rows = fetch_rows(_read_statement(), [STATE_ID])
-    if not rows:
-        return Versions()
-    row = rows[0]
-    return Versions(int(row[0]), int(row[1]), int(row[2]))
+    return _versions(rows[0]) if rows else Versions()
 
 
 @dataclass(frozen=True)
@@ -72,8 +69,32 @@ def parse_payload(payload: str) -> Notice | None:
         return None
     if not all(part.isdigit() for part in counters):
         return None
-    versions = Versions(int(counters[0]), int(counters[1]), int(counters[2]))
-    return Notice(versions, scope[0] if scope else None)
+    return Notice(_versions(counters), scope[0] if scope else None)
+
+
+def one_statement_writes() -> bool:
+    """Whether a write may be one statement (``write_and_bump``).
+
+    PostgreSQL, with no transaction open (a caller's would hold the statement's commit).
+    """
+    return connection.vendor == "postgresql" and not connection.in_atomic_block
+
+
+def _versions(row: Sequence[Any]) -> Versions:
+    return Versions(int(row[0]), int(row[1]), int(row[2]))
+
+
+def _increments(change: Change) -> str:
+    quote = connection.ops.quote_name
+    return ", ".join(f"{quote(column)} = {quote(column)} + 1" for column in _BUMPED[change])
+
+
+def _notify(columns: str) -> str:
+    """The ``pg_notify`` of a bump: the counters after it, then the scope.
+
+    Its parameters: the channel, the scope.
+    """
+    return f"pg_notify(%s, concat_ws(' ', {columns}, %s::text))"
 
 
 def _columns() -> str:
@@ -114,18 +135,18 @@ def bump_version(change: Change, *, scope: str | None = None) -> Versions:
 def _bump(change: Change, scope: str | None) -> Versions | None:
     quote = connection.ops.quote_name
     table = quote(RegistryState._meta.db_table)
-    sets = ", ".join(f"{quote(column)} = {quote(column)} + 1" for column in _BUMPED[change])
     columns = _columns()
-    update = f"UPDATE {table} SET {sets} WHERE {quote('id')} = %s RETURNING {columns}"
+    update = (
+        f"UPDATE {table} SET {_increments(change)} WHERE {quote('id')} = %s RETURNING {columns}"
+    )
     if connection.vendor == "postgresql":
         rows = fetch_rows(
-            f"WITH bumped AS ({update}) SELECT {columns}, "
-            f"pg_notify(%s, concat_ws(' ', {columns}, %s::text)) FROM bumped",
+            f"WITH bumped AS ({update}) SELECT {columns}, {_notify(columns)} FROM bumped",
             [STATE_ID, CHANNEL, scope],
         )
     else:
         rows = fetch_rows(update, [STATE_ID])
-    return None if not rows else Versions(int(rows[0][0]), int(rows[0][1]), int(rows[0][2]))
+    return _versions(rows[0]) if rows else None
 
 
 def write_and_bump(
@@ -144,11 +165,10 @@ def write_and_bump(
     them costs five, and all or nothing as a transaction would be. Returns the versions
     after the bump; None when ``write`` changed no row (then nothing else happened).
     """
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
+    if not one_statement_writes():
         raise RuntimeError("write_and_bump is one PostgreSQL statement outside a transaction")
     quote = connection.ops.quote_name
     columns = _columns()
-    sets = ", ".join(f"{quote(column)} = {quote(column)} + 1" for column in _BUMPED[change])
     parts = [f"written AS ({write})"]
     values: list[Any] = [*params]
     if insert is not None:
@@ -163,15 +183,14 @@ def write_and_bump(
             field.get_db_prep_save(getattr(insert, field.attname), connection) for field in fields
         ]
     parts.append(
-        f"bumped AS (UPDATE {quote(RegistryState._meta.db_table)} SET {sets} "
+        f"bumped AS (UPDATE {quote(RegistryState._meta.db_table)} SET {_increments(change)} "
         f"WHERE {quote('id')} = %s AND EXISTS (SELECT 1 FROM written) RETURNING {columns})"
     )
     values += [STATE_ID, CHANNEL, scope]
     statement = (
         f"WITH {', '.join(parts)} SELECT (SELECT count(*) FROM written), "
         f"{', '.join(f'bumped.{quote(c)}' for c in VERSION_COLUMNS)}, "
-        f"pg_notify(%s, concat_ws(' ', {columns}, %s::text)) "
-        f"FROM (SELECT 1) AS one LEFT JOIN bumped ON TRUE"
+        f"{_notify(columns)} FROM (SELECT 1) AS one LEFT JOIN bumped ON TRUE"
     )
     with connection.cursor() as cursor:
         cursor.execute(statement, values)
@@ -181,4 +200,4 @@ def write_and_bump(
         return None
     if row[1] is None:  # written, but the state row does not exist yet (a brand-new database)
         return bump_version(change, scope=scope)
-    return Versions(int(row[1]), int(row[2]), int(row[3]))
+    return _versions(row[1:])
