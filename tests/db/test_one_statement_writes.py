@@ -75,6 +75,26 @@ def test_a_setting_write_is_one_statement_with_its_entry(django_assert_num_queri
         assert plugin_settings.get_setting(registry, "sample", SETTING).row.value == "77"
 
 
+def test_a_setting_write_reads_no_rows_when_they_are_not_cached() -> None:
+    plugin_settings.list_plugin_settings(holder.current(), "plughost")  # its switches: cached
+    # Another process's write to the plugin made this one forget its rows.
+    config_id = holder.snapshot.configs["sample"]["id"]
+    holder.forget(plugin_settings.rows_marker(config_id))
+
+    with CaptureQueriesContext(connection) as queries:
+        view = plugin_settings.update_setting("sample", SETTING, 76, actor=ADMIN)
+
+    assert [q["sql"] for q in queries.captured_queries if "pluginsetting" in q["sql"]] == [
+        _writes(queries)[0]
+    ]
+    assert len(_writes(queries)) == 1
+    stored = PluginSetting.objects.get(plugin__key="sample", key=SETTING)
+    assert (view.row.pk, view.row.key, view.row.value) == (stored.pk, SETTING, "76")
+    assert view.row.protected == stored.protected
+    assert view.row.hidden == stored.hidden
+    assert view.row.plugin_id == config_id
+
+
 def test_an_invalid_value_changes_nothing_and_its_failure_is_recorded() -> None:
     plugin_settings.list_plugin_settings(holder.current(), "sample")
     before, value = read_versions(), _stored_value()
@@ -113,14 +133,14 @@ def test_nothing_happens_when_the_write_matches_no_row() -> None:
     entry = new_entry(AuditAction.SETTING, "x:Y", ADMIN, ok=True)
     table = connection.ops.quote_name(PluginSetting._meta.db_table)
 
-    versions = write_and_bump(
+    written = write_and_bump(
         Change.SETTINGS,
         f'UPDATE {table} SET "value" = %s WHERE "id" = %s RETURNING "id"',
         ["x", -1],
         insert=entry,
     )
 
-    assert versions is None
+    assert written is None
     assert read_versions() == before
     assert not AuditEntry.objects.exists()
 
@@ -130,15 +150,16 @@ def test_a_write_on_a_database_without_its_state_row_still_bumps() -> None:
     row = PluginSetting.objects.get(plugin__key="sample", key=SETTING)
     table = connection.ops.quote_name(PluginSetting._meta.db_table)
 
-    versions = write_and_bump(
+    written = write_and_bump(
         Change.SETTINGS,
-        f'UPDATE {table} SET "value" = %s WHERE "id" = %s RETURNING "id"',
+        f'UPDATE {table} SET "value" = %s WHERE "id" = %s RETURNING "id", "value"',
         ["80", row.pk],
     )
 
-    assert versions is not None
-    assert versions.settings_version == 1
-    assert read_versions() == versions
+    assert written is not None
+    assert written.versions.settings_version == 1
+    assert written.row == (row.pk, "80")  # what the write returned
+    assert read_versions() == written.versions
     assert _stored_value() == "80"
 
 

@@ -230,7 +230,7 @@ def test_a_notified_setting_change_forgets_only_its_plugin(
         value="321"
     )
     bumped = bump_version(Change.SETTINGS, scope="sample")
-    ensure_current(bumped, changed_settings={bumped.settings_version: "sample"})
+    ensure_current(bumped, notified={bumped.settings_version: "sample"})
 
     assert holder.settings_version == bumped.settings_version
     with django_assert_num_queries(0):  # another plugin's cached rows stay
@@ -248,7 +248,7 @@ def test_a_setting_change_the_notices_do_not_account_for_forgets_everything(
 
     bump_version(Change.SETTINGS)  # a change nobody was told of (a missed NOTIFY, say)
     bumped = bump_version(Change.SETTINGS, scope="sample")
-    ensure_current(bumped, changed_settings={bumped.settings_version: "sample"})
+    ensure_current(bumped, notified={bumped.settings_version: "sample"})
 
     assert holder.settings_version == bumped.settings_version
     with django_assert_num_queries(1):  # read again

@@ -18,6 +18,8 @@ from plughost.core.discovery import DiscoveryResult
 from plughost.core.registry import Registry, empty_registry
 
 T = TypeVar("T")
+MAX_PENDING_CHANGES = 1000
+"""Setting changes kept waiting for an earlier one; past that the cache starts afresh."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,15 @@ class Snapshot:
     sources: Hashable = None
 
 
+@dataclass(frozen=True)
+class _Change:
+    """A setting change that waits for an earlier one (see ``settings_changed``)."""
+
+    changed: Callable[[Hashable], bool]
+    replaced: Mapping[Hashable, Any] | None
+    since: tuple[int, int] | None
+
+
 def value_marker(key: str, setting: str) -> tuple[str, str, str]:
     """The cache entry of one setting's typed value."""
     return ("value", key, setting.upper())
@@ -53,6 +64,8 @@ class RegistryHolder:
         self._per_snapshot: set[Hashable] = set()
         self._settings_version = -1
         self._generation = 0  # moves whenever the whole cache is dropped
+        self._pending: dict[int, _Change] = {}  # numbered changes that wait for an earlier one
+        self._settings_lock = threading.RLock()  # whoever replaces the cache or its version
         self._local_writes = 0
         self._local_writes_done = threading.Condition()
         self.watched = False
@@ -85,6 +98,10 @@ class RegistryHolder:
             cache[marker] = value
             return value
 
+    def peek(self, marker: Hashable) -> Any:
+        """Return the cached entry of ``marker``, or None; never loads."""
+        return self._settings.get(marker)
+
     def forget(self, marker: Hashable) -> None:
         """Drop one cached entry (its stored rows changed in this process)."""
         self._settings.pop(marker, None)
@@ -92,7 +109,8 @@ class RegistryHolder:
     def forget_all(self, markers: Iterable[Hashable]) -> None:
         """Drop these entries, replacing the cache (see :meth:`cached`)."""
         dropped = set(markers)
-        self._settings = {m: v for m, v in self._settings.items() if m not in dropped}
+        with self._settings_lock:
+            self._settings = {m: v for m, v in self._settings.items() if m not in dropped}
 
     def cache_state(self) -> tuple[int, int]:
         """What the cache holds now: its settings version and generation (see written_here)."""
@@ -106,32 +124,72 @@ class RegistryHolder:
         replaced: Mapping[Hashable, Any] | None = None,
         since: tuple[int, int] | None = None,
     ) -> None:
-        """This process wrote what ``markers`` cache, moving the settings version to ``version``.
+        """This process wrote what ``markers`` cache: setting change number ``version``.
 
-        When no other change came in between (the version moved by exactly one), only those
-        entries go, so a write does not make every other setting load again; otherwise
-        everything goes. ``replaced``: entries to put back with this write applied, built
-        from what the cache held at ``since`` (``cache_state()``); kept only if the cache
-        was neither cleared nor moved since, so they are the stored state plus this write.
-        The cache is replaced, not changed in place, for the reason :meth:`cached` gives.
+        Only those entries go, so a write does not make every other setting load again.
+        ``replaced``: entries to put back with this write applied, built from what the
+        cache held at ``since`` (``cache_state()``); kept only if the cache was neither
+        cleared nor moved since, so they are the stored state plus this write.
         """
-        if version != self._settings_version + 1:
-            self.clear_settings(version)
-            return
-        dropped = set(markers)
-        settings = {m: v for m, v in self._settings.items() if m not in dropped}
-        if replaced and since == (version - 1, self._generation):
-            settings.update(replaced)
-        self._settings = settings
-        self._settings_version = version
+        self.settings_changed(
+            version, frozenset(markers).__contains__, replaced=replaced, since=since
+        )
 
-    def settings_moved(self, version: int, changed: Callable[[Hashable], bool]) -> None:
-        """Settings changed elsewhere up to ``version``: forget the entries ``changed`` picks."""
-        self._settings = {m: v for m, v in self._settings.items() if not changed(m)}
-        self._settings_version = version
+    def settings_changed(
+        self,
+        version: int,
+        changed: Callable[[Hashable], bool],
+        *,
+        replaced: Mapping[Hashable, Any] | None = None,
+        since: tuple[int, int] | None = None,
+    ) -> None:
+        """Setting change number ``version`` happened: forget the entries ``changed`` picks.
+
+        The cache's version moves one change at a time. A change that comes before an
+        earlier one is known forgets its entries at once, and waits for the earlier one
+        to move the version on: a local write often commits just after a change elsewhere
+        that the watcher has not handled yet, and dropping everything then cost every
+        worker of a busy server its whole cache at each write. Without a watcher nobody
+        would tell of the earlier ones, so everything goes, as for a change nobody named.
+        A change at or below the cache's version is accounted for already (applied, or
+        the cache was cleared after it). ``replaced`` and ``since``: see written_here.
+        """
+        with self._settings_lock:
+            if version <= self._settings_version:
+                return
+            if version > self._settings_version + 1:
+                if not self.watched:
+                    self._clear(version - 1)
+                else:
+                    self._settings = {m: v for m, v in self._settings.items() if not changed(m)}
+            self._pending[version] = _Change(changed, replaced, since)
+            if len(self._pending) > MAX_PENDING_CHANGES:  # one never came: start afresh
+                self._clear(max(self._pending))
+            self._apply_pending()
+
+    def _apply_pending(self) -> None:
+        while (change := self._pending.pop(self._settings_version + 1, None)) is not None:
+            version = self._settings_version + 1
+            settings = {m: v for m, v in self._settings.items() if not change.changed(m)}
+            if change.replaced and change.since == (version - 1, self._generation):
+                settings.update(change.replaced)
+            self._settings = settings
+            self._settings_version = version
 
     def clear_settings(self, version: int) -> None:
-        """Forget every cached setting value (a setting changed somewhere)."""
+        """Forget every cached setting value: the cache is of ``version`` from now on.
+
+        Changes waiting for an earlier one are accounted for up to ``version``; later ones
+        apply after it.
+        """
+        with self._settings_lock:
+            self._clear(version)
+            self._apply_pending()
+
+    def _clear(self, version: int) -> None:
+        if version < self._settings_version:  # the database started again (tests)
+            self._pending.clear()
+        self._pending = {n: change for n, change in self._pending.items() if n > version}
         self._settings = {}
         self._generation += 1
         self._settings_version = version
@@ -159,8 +217,9 @@ class RegistryHolder:
         if same_configs:
             self.forget_all(self._per_snapshot)
         else:
-            self._settings = {}
-            self._generation += 1
+            with self._settings_lock:
+                self._settings = {}
+                self._generation += 1
 
     @contextmanager
     def local_write(self) -> Iterator[None]:
@@ -207,9 +266,11 @@ class RegistryHolder:
         with self._build_lock:
             self._snapshot = Snapshot(empty_registry(), None, -1, -1)
             self._checked_at = 0.0
-            self._settings = {}
-            self._generation += 1
-            self._settings_version = -1
+            with self._settings_lock:
+                self._settings = {}
+                self._pending.clear()
+                self._generation += 1
+                self._settings_version = -1
 
 
 holder = RegistryHolder()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Hashable, Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from types import MappingProxyType
@@ -117,24 +117,24 @@ def rows_marker(config_pk: int) -> tuple[str, int]:
     return ("rows", config_pk)
 
 
-def forget_plugins(keys: Collection[str], version: int) -> None:
-    """Settings of the plugins ``keys`` changed elsewhere, up to ``version``: forget theirs.
+def forget_plugin(key: str, version: int) -> None:
+    """Setting change number ``version`` was to plugin ``key``, elsewhere: forget its settings.
 
-    Only their rows, their values and the all-settings list go; every other plugin's
-    cached settings stay. A key this process has no config for forgets everything.
+    Only its rows, its values and the all-settings list go; every other plugin's cached
+    settings stay. A plugin this process has no config for forgets everything.
     """
-    configs = holder.snapshot.configs
-    if not all(key in configs for key in keys):
-        holder.clear_settings(version)
+    config = holder.snapshot.configs.get(key)
+    if config is None:
+        holder.settings_changed(version, lambda marker: True)
         return
-    rows = {rows_marker(configs[key]["id"]) for key in keys}
+    rows = rows_marker(config["id"])
 
     def changed(marker: Hashable) -> bool:
-        if marker == ALL_ROWS or marker in rows:
+        if marker in (ALL_ROWS, rows):
             return True
-        return isinstance(marker, tuple) and marker[:1] == ("value",) and marker[1] in keys
+        return isinstance(marker, tuple) and marker[:2] == ("value", key)
 
-    holder.settings_moved(version, changed)
+    holder.settings_changed(version, changed)
 
 
 def all_stored_rows() -> Sequence[StoredRow]:
@@ -200,8 +200,9 @@ class _Write:
     key: str
     config: PluginConfig
     spec: SettingSpec
-    rows: Mapping[str, PluginSetting]  # the plugin's cached rows, as of ``since``
+    rows: Mapping[str, PluginSetting] | None  # the plugin's cached rows, as of ``since``
     cached: PluginSetting | None  # None: read afresh under a lock (vetted, or not cached)
+    vetted: bool  # a validation plugin is handed the old value, which only a locked read gives
     since: tuple[int, int]
 
     @property
@@ -217,71 +218,75 @@ class _Write:
         return stored
 
     def cache_written(self, row: PluginSetting, version: int) -> None:
-        """After the commit: the plugin's rows go back into the cache with ``row`` in place."""
-        after = MappingProxyType({**self.rows, self.spec.key.upper(): row})
-        holder.written_here(
-            self.markers,
-            version,
-            replaced={rows_marker(self.config.pk): after},
-            since=self.since,
-        )
+        """After the commit: the plugin's cached rows go back with ``row`` in place."""
+        replaced: dict[Hashable, object] | None = None
+        if self.rows is not None:
+            after = MappingProxyType({**self.rows, self.spec.key.upper(): row})
+            replaced = {rows_marker(self.config.pk): after}
+        holder.written_here(self.markers, version, replaced=replaced, since=self.since)
 
 
-def _prepare(registry: Registry, key: str, setting: str) -> _Write:
-    """Find the config, the declaration and the cached rows; raise the not-found errors."""
+def _prepare(registry: Registry, key: str, setting: str, *, read_rows: bool = True) -> _Write:
+    """Find the config, the declaration and the cached rows; raise the not-found errors.
+
+    ``read_rows``: read the plugin's rows when they are not cached (else leave them out).
+    """
     config, definition = get_definition(registry, key)
     spec = _spec_of(definition, key, setting)
     since = holder.cache_state()  # before the rows are read: what they are the state of
-    rows = stored_rows(config)
-    # A validation plugin is handed the old value, which only a locked read gives.
-    cached = None if registry.with_mixin("validation") else rows.get(spec.key.upper())
-    return _Write(key, config, spec, rows, cached, since)
+    rows = stored_rows(config) if read_rows else holder.peek(rows_marker(config.pk))
+    vetted = bool(registry.with_mixin("validation"))
+    cached = None if vetted or rows is None else rows.get(spec.key.upper())
+    return _Write(key, config, spec, rows, cached, vetted, since)
 
 
 def _one_statement_write(registry: Registry, key: str, setting: str) -> _Write | None:
     """The write, when it can be one statement (``state.write_and_bump``); else None.
 
-    On PostgreSQL, outside a caller's transaction, nobody to vet it and the row cached. An
-    unknown plugin or setting is None too: the general way raises and records its error.
+    On PostgreSQL, outside a caller's transaction and with nobody to vet it. It finds its
+    row by plugin and key, so it needs no rows read first: they are often not cached, as
+    a write elsewhere to the same plugin forgets them. An unknown plugin or setting is
+    None too: the general way raises and records its error.
     """
     if not one_statement_writes():
         return None
     try:
-        write = _prepare(registry, key, setting)
+        write = _prepare(registry, key, setting, read_rows=False)
     except PluginError:
         return None
-    return write if write.cached is not None else None
+    return None if write.vetted else write
 
 
 def _update_in_one_statement(
     write: _Write, raw: object, target: str, actor: Actor | None
 ) -> SettingView | None:
-    """The row, its audit entry and the version bump in one statement; None: row gone."""
-    assert write.cached is not None
+    """The row, its audit entry and the version bump in one statement; None: no row yet."""
     spec = write.spec
     with audited(AuditAction.SETTING, target, actor) as note:
         stored = write.clean(raw)
         note.message = _audit_message(stored, protected=spec.protected)
         quote = connection.ops.quote_name
+        names = [field.attname for field in PluginSetting._meta.concrete_fields]
         update = (
             f"UPDATE {quote(PluginSetting._meta.db_table)} "
             f"SET {quote('value')} = %s, {quote('protected')} = %s "
-            f"WHERE {quote('id')} = %s RETURNING {quote('id')}"
+            f"WHERE {quote('plugin_id')} = %s AND {quote('key')} = %s "
+            f"RETURNING {', '.join(quote(name) for name in names)}"
         )
-        versions = write_and_bump(
+        written = write_and_bump(
             Change.SETTINGS,
             update,
-            [stored, spec.protected, write.cached.pk],
+            [stored, spec.protected, write.config.pk, spec.key.upper()],
             insert=note.success_entry(),
             scope=write.key,
         )
-        if versions is None:  # deleted since it was cached: the general way stores it again
+        if written is None:  # no row (deleted, or never stored): the general way stores it
             note.withdrawn = True
             return None
         note.recorded = True
-    row = _with_value(write.cached, stored, protected=spec.protected)
+    row = PluginSetting.from_db(connection.alias, names, list(written.row))
     row.plugin = write.config
-    write.cache_written(row, versions.settings_version)  # committed already
+    write.cache_written(row, written.versions.settings_version)  # committed already
     return SettingView(row=row, spec=spec, plugin_key=write.key)
 
 

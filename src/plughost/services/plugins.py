@@ -123,10 +123,12 @@ def _store_active_flag(config: PluginConfig, note: AuditNote, *, active: bool) -
             f"WHERE {quote('id')} = %s AND {column} <> %s RETURNING {quote('id')}"
         )
         entry = note.success_entry()
-        versions = write_and_bump(Change.STATE, update, [active, config.pk, active], insert=entry)
-        if versions is not None and entry is not None:
+        written = write_and_bump(Change.STATE, update, [active, config.pk, active], insert=entry)
+        if written is None:
+            return None  # not changed: the entry is written after, as for any no-op
+        if entry is not None:
             note.recorded = True
-        return versions  # not changed: the entry is written after, as for any no-op
+        return written.versions
     versions = None
     with transaction.atomic():
         updated = (

@@ -75,23 +75,17 @@ def current_snapshot() -> Snapshot:
 
 
 def ensure_current(
-    stored: Versions | None = None, *, changed_settings: Mapping[int, str] | None = None
+    stored: Versions | None = None, *, notified: Mapping[int, str] | None = None
 ) -> Registry:
-    """Catch up with the stored versions: clear setting caches, rebuild once if needed.
+    """Catch up with the stored versions: forget changed settings, rebuild once if needed.
 
     ``stored``: the versions already known to be stored (a NOTIFY's payload); read if None.
-    ``changed_settings``: the plugin whose settings each settings version changed, as the
-    NOTIFYs told; when they account for every version since the cache's, only those
-    plugins' cached settings go.
+    ``notified``: from the watcher, the plugin whose settings each settings version
+    changed, as the NOTIFYs told (empty when it polled).
     """
     if stored is None:
         stored = read_versions()
-    if stored.settings_version != holder.settings_version:
-        keys = _changed_plugins(changed_settings or {}, stored.settings_version)
-        if keys is None:
-            holder.clear_settings(stored.settings_version)
-        else:
-            plugin_settings.forget_plugins(keys, stored.settings_version)
+    _catch_up_settings(stored.settings_version, notified)
     snapshot = holder.snapshot
     if (stored.version, stored.collect_version) == (snapshot.version, snapshot.collect_version):
         return snapshot.registry
@@ -106,18 +100,27 @@ def ensure_current(
         return rebuild(Discovery.RECOLLECT if recollect else Discovery.REUSE, stored=stored)
 
 
-def _changed_plugins(changed: Mapping[int, str], version: int) -> set[str] | None:
-    """The plugins whose settings changed from the cache's version to ``version``.
+def _catch_up_settings(version: int, notified: Mapping[int, str] | None) -> None:
+    """Bring the setting cache to the stored settings ``version``.
 
-    None unless ``changed`` names one for every version in between.
+    The watcher's notices name the plugin of each change: only those plugins' settings
+    go, in order, and everything only when a change is missing from them. Where a watcher
+    runs, a request's version check leaves the setting cache to it: the check is for the
+    registry a write decides on, and setting reads may lag by the watcher's delay anyway;
+    clearing there made every write in one worker drop the other workers' caches.
     """
-    since = holder.settings_version
-    if since < 0 or version <= since:
-        return None
-    versions = range(since + 1, version + 1)
-    if not all(number in changed for number in versions):
-        return None
-    return {changed[number] for number in versions}
+    if notified is None:
+        if version == holder.settings_version:
+            return
+        if holder.watched and version > holder.settings_version:
+            return
+        holder.clear_settings(version)
+        return
+    for number in sorted(notified):
+        if number > holder.settings_version:
+            plugin_settings.forget_plugin(notified[number], number)
+    if holder.settings_version < version:  # a change no notice named: forget everything
+        holder.clear_settings(version)
 
 
 def reload_registry(discovery: Discovery) -> Registry:

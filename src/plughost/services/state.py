@@ -149,6 +149,14 @@ def _bump(change: Change, scope: str | None) -> Versions | None:
     return _versions(rows[0]) if rows else None
 
 
+@dataclass(frozen=True)
+class Written:
+    """What ``write_and_bump`` did: the versions after its bump, and the row it wrote."""
+
+    versions: Versions
+    row: tuple[Any, ...]  # what the write's RETURNING gave, for its first row
+
+
 def write_and_bump(
     change: Change,
     write: str,
@@ -156,14 +164,14 @@ def write_and_bump(
     *,
     insert: models.Model | None = None,
     scope: str | None = None,
-) -> Versions | None:
+) -> Written | None:
     """PostgreSQL, outside any transaction: a change and its bump as one statement.
 
     ``write`` is an ``UPDATE ... RETURNING`` of the change; ``insert`` one unsaved row that
     goes with it (its audit entry). Both, the version bump and its NOTIFY run as one
     statement (data-modifying CTEs): one round trip and one commit where a transaction of
-    them costs five, and all or nothing as a transaction would be. Returns the versions
-    after the bump; None when ``write`` changed no row (then nothing else happened).
+    them costs five, and all or nothing as a transaction would be. None when ``write``
+    changed no row (then nothing else happened).
     """
     if not one_statement_writes():
         raise RuntimeError("write_and_bump is one PostgreSQL statement outside a transaction")
@@ -190,7 +198,8 @@ def write_and_bump(
     statement = (
         f"WITH {', '.join(parts)} SELECT (SELECT count(*) FROM written), "
         f"{', '.join(f'bumped.{quote(c)}' for c in VERSION_COLUMNS)}, "
-        f"{_notify(columns)} FROM (SELECT 1) AS one LEFT JOIN bumped ON TRUE"
+        f"{_notify(columns)}, first.* FROM (SELECT 1) AS one LEFT JOIN bumped ON TRUE "
+        "LEFT JOIN (SELECT * FROM written LIMIT 1) AS first ON TRUE"
     )
     with connection.cursor() as cursor:
         cursor.execute(statement, values)
@@ -198,6 +207,7 @@ def write_and_bump(
     assert row is not None
     if not row[0]:
         return None
+    written = tuple(row[2 + len(VERSION_COLUMNS) :])
     if row[1] is None:  # written, but the state row does not exist yet (a brand-new database)
-        return bump_version(change, scope=scope)
-    return _versions(row[1:])
+        return Written(bump_version(change, scope=scope), written)
+    return Written(_versions(row[1 : 1 + len(VERSION_COLUMNS)]), written)

@@ -75,12 +75,12 @@ def _tick(state: dict[str, float | int], notified: list[Notice] | None = None) -
         if "heartbeat" not in state:  # be listed before a long first reconcile
             nodes.report(holder.snapshot.version)
             state["heartbeat"] = time.monotonic()
-        if holder.wait_for_local_writes(LOCAL_WRITE_WAIT_SECONDS):
-            notified = None  # what they wrote may be newer than the notification: read
+        # Its own writes' entries go into the cache before their notices are handled.
+        holder.wait_for_local_writes(LOCAL_WRITE_WAIT_SECONDS)
         stored = notified[-1].versions if notified else read_versions()
         changed = {n.versions.settings_version: n.scope for n in notified or () if n.scope}
         # First: what this node has already (e.g. installed here) shows at once.
-        ensure_current(stored, changed_settings=changed)
+        ensure_current(stored, notified=changed)
         outcome = None
         if state.get("reconciled") != stored.collect_version and _reconcile_due(state):
             outcome = reconcile_node()  # also at start: a node started after an install

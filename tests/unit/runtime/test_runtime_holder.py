@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import threading
 
 import pytest
@@ -9,6 +10,9 @@ import pytest
 from plughost.core.registry import empty_registry
 from plughost.runtime import recent
 from plughost.runtime.holder import RegistryHolder, Snapshot
+
+# The module, not the process's holder that ``plughost.runtime`` names the same way.
+holder_module = importlib.import_module("plughost.runtime.holder")
 
 
 def test_a_cached_value_is_loaded_once() -> None:
@@ -61,15 +65,76 @@ def test_a_local_write_drops_only_its_entries_when_nothing_else_changed() -> Non
     assert holder.settings_version == 5
 
 
-def test_a_local_write_after_other_changes_drops_everything() -> None:
+def _watched() -> RegistryHolder:
+    holder = RegistryHolder()
+    holder.watched = True  # a watcher tells of every change, in order
+    return holder
+
+
+def test_a_local_write_ahead_of_a_change_elsewhere_waits_for_it() -> None:
+    holder = _watched()
+    holder.clear_settings(4)
+    holder.cached("mine", lambda: "old")
+    holder.cached("other", lambda: "changed by 5")
+
+    holder.written_here(["mine"], 6)  # 5 was written elsewhere, its notice not handled yet
+
+    assert holder.settings_version == 4
+    assert holder.cached("mine", lambda: "new") == "new"  # read back at once
+    assert holder.cached("other", lambda: "reloaded") == "changed by 5"
+    holder.settings_changed(5, lambda marker: marker == "other")
+    assert holder.settings_version == 6  # 5, then 6
+    assert holder.cached("other", lambda: "reloaded") == "reloaded"
+
+
+def test_without_a_watcher_a_local_write_after_changes_elsewhere_drops_everything() -> None:
     holder = RegistryHolder()
     holder.clear_settings(4)
     holder.cached("other", lambda: "stale")
 
-    holder.written_here(["mine"], 7)  # 5 and 6 were written elsewhere
+    holder.written_here(["mine"], 7)  # 5 and 6 were written elsewhere: nobody will tell
 
     assert holder.cached("other", lambda: "reloaded") == "reloaded"
     assert holder.settings_version == 7
+
+
+def test_a_change_already_accounted_for_is_ignored() -> None:
+    holder = RegistryHolder()
+    holder.clear_settings(5)
+    holder.cached("kept", lambda: "value")
+
+    holder.settings_changed(5, lambda marker: True)  # its own write's notice, after the write
+    holder.written_here(["kept"], 3)
+
+    assert holder.cached("kept", lambda: "reloaded") == "value"
+    assert holder.settings_version == 5
+
+
+def test_a_clear_accounts_for_the_changes_waiting_up_to_its_version() -> None:
+    holder = _watched()
+    holder.clear_settings(4)
+    holder.written_here(["six"], 6)
+    holder.written_here(["eight"], 8)
+    holder.cached("eight", lambda: "old")  # the clear empties the cache anyway
+
+    holder.clear_settings(7)  # the versions were read: 5 to 7 happened, unnamed
+    assert holder.settings_version == 8  # 6 went with the clear; 8 applied after it
+    assert holder.cached("eight", lambda: "new") == "new"
+
+
+def test_too_many_waiting_changes_start_the_cache_afresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(holder_module, "MAX_PENDING_CHANGES", 3)
+    holder = _watched()
+    holder.clear_settings(1)
+    holder.cached("entry", lambda: "old")
+    for version in (3, 4, 5):  # 2 never comes
+        holder.written_here(["mine"], version)
+    assert holder.settings_version == 1
+
+    holder.written_here(["mine"], 6)
+
+    assert holder.settings_version == 6
+    assert holder.cached("entry", lambda: "reloaded") == "reloaded"
 
 
 def test_a_local_write_puts_back_the_entries_it_rebuilt() -> None:
@@ -87,7 +152,7 @@ def test_a_local_write_puts_back_the_entries_it_rebuilt() -> None:
 
 @pytest.mark.parametrize("meanwhile", ["clear", "swap", "other write"])
 def test_a_rebuilt_entry_is_not_put_back_when_the_cache_moved_meanwhile(meanwhile: str) -> None:
-    holder = RegistryHolder()
+    holder = _watched()
     holder.clear_settings(4)
     since = holder.cache_state()
     version = 5
@@ -100,6 +165,8 @@ def test_a_rebuilt_entry_is_not_put_back_when_the_cache_moved_meanwhile(meanwhil
         version = 6  # written elsewhere, not yet seen here
 
     holder.written_here(["rows"], version, replaced={"rows": "after"}, since=since)
+    if meanwhile == "other write":
+        holder.settings_changed(5, lambda marker: False)  # its notice comes after all
 
     assert holder.cached("rows", lambda: "reloaded") == "reloaded"
     assert holder.settings_version == version
