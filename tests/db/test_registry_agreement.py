@@ -117,7 +117,7 @@ def test_node_reports_and_staleness(settings: Settings) -> None:
 def test_node_id_is_kept_in_the_data_dir(data_dir: Path) -> None:
     first = nodes.node_id()
 
-    assert (data_dir / "node_id").read_text(encoding="utf-8") == first
+    assert (data_dir / "node_id").read_text(encoding="utf-8") == first + "\n"
     assert nodes.node_id() == first
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,8 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
+
+from plughost.core.files import create_once
 
 TEST_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/plughost"
 DEFAULT_HOST_VERSION = "0.16.0"
@@ -279,17 +280,4 @@ def load_secret_key(config: Config) -> str:
         return path.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         pass
-    config.data_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(50)
-    # Write a private temp file, then link it into place: the key appears whole
-    # or not at all, and a process that loses the race reads the winner's key.
-    fd, temp = tempfile.mkstemp(dir=config.data_dir, prefix=".secret_key.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(key + "\n")
-        os.link(temp, path)
-    except FileExistsError:
-        return path.read_text(encoding="utf-8").strip()
-    finally:
-        os.unlink(temp)
-    return key
+    return create_once(path, secrets.token_urlsafe(50))

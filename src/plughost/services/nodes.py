@@ -21,6 +21,7 @@ from django.utils import timezone
 from django_q.models import OrmQ
 
 from plughost.core.discovery import ENTRY_POINT_GROUP
+from plughost.core.files import create_once
 from plughost.db.models import NodeProcess
 from plughost.runtime import holder
 from plughost.runtime.recent import Recent
@@ -39,15 +40,8 @@ def node_id() -> str:
     path = Path(settings.PLUGHOST_DATA_DIR) / NODE_ID_FILE
     try:
         return path.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        value = f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
-        try:
-            with path.open("x", encoding="utf-8") as handle:
-                handle.write(value)
-        except FileExistsError:  # another process of this node wrote it first
-            return path.read_text(encoding="utf-8").strip()
-        return value
+    except FileNotFoundError:  # the first process of this node; its workers may race
+        return create_once(path, f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}")
 
 
 def plugin_packages() -> dict[str, str]:
