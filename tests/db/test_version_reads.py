@@ -12,6 +12,7 @@ from django.db import OperationalError, connection
 
 from plughost.db.backends.postgresql.base import is_quiet
 from plughost.db.models import PluginConfig
+from plughost.server.config import PREPARE_THRESHOLD
 from plughost.services.state import (
     CHANNEL,
     Change,
@@ -177,3 +178,15 @@ def test_a_setting_change_tells_its_plugin() -> None:
         bumped = bump_version(Change.SETTINGS, scope="sample")
         payloads = [n.payload for n in listener.notifies(timeout=5, stop_after=1)]
     assert [parse_payload(p) for p in payloads] == [Notice(bumped, "sample")]
+
+
+def test_a_statement_the_connection_runs_again_is_prepared() -> None:
+    _postgres_only()
+    for _ in range(PREPARE_THRESHOLD + 1):
+        read_versions()
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any('"settings_version"' in text and "plugin_registrystate" in text for text in prepared)
+    assert all("$1" in text for text in prepared if "plugin_registrystate" in text)  # bound apart

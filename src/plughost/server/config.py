@@ -33,6 +33,8 @@ SECRET_KEY_FILE = "secret_key"
 # Keep each worker thread's database connection between requests: opening one per request
 # (Django's default) cost a quarter of a simple API request on SQLite, more on PostgreSQL.
 CONNECTION_MAX_AGE_SECONDS = 600
+PREPARE_THRESHOLD = 2
+"""PostgreSQL: a statement run this many times on a connection is prepared (see below)."""
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
@@ -267,6 +269,13 @@ def parse_postgres_url(url: str) -> dict[str, Any]:
         "PORT": str(port or 5432),
         "CONN_MAX_AGE": CONNECTION_MAX_AGE_SECONDS,
         "CONN_HEALTH_CHECKS": True,
+        # Values travel apart from the statement (server-side binding), and a statement the
+        # connection runs again is prepared: the server plans it once, and the client no
+        # longer quotes values into the text. A write's statements are few and the same
+        # each time; measured, this took a third off a setting write's CPU (client and
+        # server). A connection pooler in transaction mode needs prepared-statement
+        # support (PgBouncer 1.21+, max_prepared_statements).
+        "OPTIONS": {"server_side_binding": True, "prepare_threshold": PREPARE_THRESHOLD},
         "TEST": {"NAME": f"test_{name}"},
     }
 

@@ -106,6 +106,7 @@ def test_postgres_url_is_split_into_django_fields() -> None:
     assert (database["USER"], database["PASSWORD"]) == ("me", "p@ss")
     assert (database["HOST"], database["PORT"], database["NAME"]) == ("db.local", "6543", "inv")
     assert database["TEST"] == {"NAME": "test_inv"}
+    assert database["OPTIONS"] == {"server_side_binding": True, "prepare_threshold": 2}
 
 
 def test_postgres_port_defaults_to_5432() -> None:
