@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from plughost.db.models import PluginConfig
+from plughost.runtime import holder
 from tests.conftest import ApiClientFactory
 
 pytestmark = pytest.mark.usefixtures("registry")
@@ -19,6 +20,17 @@ def stored() -> object:
 
 
 def test_get_empty_metadata(api_client: ApiClientFactory) -> None:
+    response = api_client("staff").get(URL)
+
+    assert response.status_code == 200
+    assert response.json() == {"metadata": {}}
+
+
+def test_metadata_can_be_the_first_request_of_a_process(api_client: ApiClientFactory) -> None:
+    # A new process, and a plugin found since the last build: its config is not stored yet.
+    PluginConfig.objects.filter(key="sample").delete()
+    holder.reset()
+
     response = api_client("staff").get(URL)
 
     assert response.status_code == 200

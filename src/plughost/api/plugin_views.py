@@ -290,6 +290,7 @@ class PluginMetadata(APIView):
     @extend_schema(operation_id="plugins_metadata_retrieve", parameters=[PLUGIN_PATH])
     def get(self, request: Request, plugin: str) -> Response:
         """Return the plugin's metadata object."""
+        current_registry()  # the first build stores the configs of plugins found since
         try:
             metadata = plugin_service.get_metadata(plugin)
         except PluginNotFoundError:
