@@ -18,7 +18,14 @@ from plughost.runtime import holder
 from plughost.services import plugin_settings, plugins
 from plughost.services.audit import Actor, new_entry
 from plughost.services.registry import Discovery, ensure_current, rebuild
-from plughost.services.state import Change, bump_version, read_versions, write_and_bump
+from plughost.services.state import (
+    GUARD,
+    Change,
+    DecideAgain,
+    bump_version,
+    read_versions,
+    write_and_bump,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ADMIN = Actor(username="admin", address="10.0.0.7")
@@ -135,7 +142,7 @@ def test_nothing_happens_when_the_write_matches_no_row() -> None:
 
     written = write_and_bump(
         Change.SETTINGS,
-        f'UPDATE {table} SET "value" = %s WHERE "id" = %s RETURNING "id"',
+        f'UPDATE {table} SET "value" = %s WHERE "id" = %s AND {GUARD} RETURNING "id"',
         ["x", -1],
         insert=entry,
     )
@@ -152,7 +159,7 @@ def test_a_write_on_a_database_without_its_state_row_still_bumps() -> None:
 
     written = write_and_bump(
         Change.SETTINGS,
-        f'UPDATE {table} SET "value" = %s WHERE "id" = %s RETURNING "id", "value"',
+        f'UPDATE {table} SET "value" = %s WHERE "id" = %s AND {GUARD} RETURNING "id", "value"',
         ["80", row.pk],
     )
 
@@ -190,3 +197,63 @@ def test_activating_an_active_plugin_changes_nothing_but_is_recorded() -> None:
 
     assert read_versions() == before
     assert [e.result for e in AuditEntry.objects.order_by("id")] == ["ok", "ok"]
+
+
+def test_a_write_decided_on_versions_no_longer_stored_does_nothing() -> None:
+    decided_on = (holder.snapshot.version, holder.snapshot.collect_version)
+    bump_version(Change.STATE)  # another process activated something meanwhile
+    before = read_versions()
+    row = PluginSetting.objects.get(plugin__key="sample", key=SETTING)
+    entry = new_entry(AuditAction.SETTING, f"sample:{SETTING}", ADMIN, ok=True)
+    table = connection.ops.quote_name(PluginSetting._meta.db_table)
+    update = f'UPDATE {table} SET "value" = %s WHERE "id" = %s AND {GUARD} RETURNING "id"'
+
+    stale = write_and_bump(
+        Change.SETTINGS, update, ["81", row.pk], insert=entry, decided_on=decided_on
+    )
+
+    assert stale is None
+    assert (read_versions(), _stored_value()) == (before, row.value)
+    assert not AuditEntry.objects.exists()
+    current = (before.version, before.collect_version)
+    written = write_and_bump(Change.SETTINGS, update, ["81", row.pk], decided_on=current)
+    assert written is not None
+    assert _stored_value() == "81"
+
+
+def test_a_setting_write_on_the_current_snapshot_reads_no_versions() -> None:
+    decided_on = (holder.snapshot.version, holder.snapshot.collect_version)
+
+    with CaptureQueriesContext(connection) as queries:
+        view = plugin_settings.update_setting(
+            "sample", SETTING, 82, registry=holder.current(), actor=ADMIN, decided_on=decided_on
+        )
+
+    assert view.row.value == "82"
+    assert [q["sql"] for q in queries.captured_queries if "registrystate" in q["sql"]] == [
+        _writes(queries)[0]  # the guard and the bump, in the one statement
+    ]
+    assert AuditEntry.objects.get().result == "ok"
+
+
+@pytest.mark.parametrize("why", ["versions moved", "refused value", "vetted"])
+def test_a_setting_write_on_an_unchecked_registry_does_nothing_else(
+    why: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    decided_on = (holder.snapshot.version, holder.snapshot.collect_version)
+    value = 83
+    if why == "versions moved":
+        bump_version(Change.STATE)
+    elif why == "refused value":
+        value = "not a number"  # an older declaration may be what refuses it
+    else:
+        monkeypatch.setattr(type(holder.current()), "with_mixin", lambda self, mixin: ["x"])
+    before = (read_versions(), _stored_value())
+
+    with pytest.raises(DecideAgain):
+        plugin_settings.update_setting(
+            "sample", SETTING, value, registry=holder.current(), actor=ADMIN, decided_on=decided_on
+        )
+
+    assert (read_versions(), _stored_value()) == before
+    assert not AuditEntry.objects.exists()  # nothing recorded: the caller decides again

@@ -19,10 +19,13 @@ from plughost.api.permissions import IsStaff
 from plughost.api.query import bool_param
 from plughost.api.rendering import render_setting
 from plughost.api.serializers import PluginSettingSerializer
+from plughost.core.errors import PluginError
+from plughost.core.registry import Registry
 from plughost.db.models import PluginSetting
 from plughost.services import plugin_settings
 from plughost.services.plugin_settings import SettingView, StoredRow
-from plughost.services.registry import current_registry, fresh_registry
+from plughost.services.registry import current_registry, fresh_registry, registry_for_write
+from plughost.services.state import DecideAgain
 
 PLUGIN_PATH = OpenApiParameter("plugin", str, OpenApiParameter.PATH)
 KEY_PATH = OpenApiParameter("key", str, OpenApiParameter.PATH, pattern=r"^\w+$")
@@ -119,8 +122,31 @@ class PluginSettingDetail(APIView):
         return self._write(request, plugin, key, required=False)
 
     def _write(self, request: Request, plugin: str, key: str, *, required: bool) -> Response:
-        registry = fresh_registry()
-        spec = plugin_settings.find_spec(registry, plugin, key)  # 404s before the body's 400
+        basis = registry_for_write()
+        if basis[1] is not None:
+            try:
+                return self._write_on(request, plugin, key, basis=basis, required=required)
+            except DecideAgain:
+                pass  # nothing was done: decide again on a registry checked now
+        basis = (fresh_registry(), None)
+        return self._write_on(request, plugin, key, basis=basis, required=required)
+
+    def _write_on(
+        self,
+        request: Request,
+        plugin: str,
+        key: str,
+        *,
+        basis: tuple[Registry, tuple[int, int] | None],
+        required: bool,
+    ) -> Response:
+        registry, decided_on = basis
+        try:
+            spec = plugin_settings.find_spec(registry, plugin, key)  # 404s before the 400
+        except PluginError:
+            if decided_on is not None:  # an unchecked registry may not know it yet
+                raise DecideAgain from None
+            raise
         data: Any = request.data
         if not hasattr(data, "get") or "value" not in data:
             if required:
@@ -130,6 +156,11 @@ class PluginSettingDetail(APIView):
         if isinstance(value, str):
             check_text(value, field="value")
         updated = plugin_settings.update_setting(
-            plugin, spec.key, value, registry=registry, actor=actor_of(request)
+            plugin,
+            spec.key,
+            value,
+            registry=registry,
+            actor=actor_of(request),
+            decided_on=decided_on,
         )
         return Response(render_setting(updated))

@@ -25,7 +25,14 @@ from plughost.runtime.holder import value_marker
 from plughost.services.audit import Actor, audited
 from plughost.services.configs import snapshot_config
 from plughost.services.events import PLUGIN_SETTING_SAVED, trigger_event
-from plughost.services.state import Change, bump_version, one_statement_writes, write_and_bump
+from plughost.services.state import (
+    GUARD,
+    Change,
+    DecideAgain,
+    bump_version,
+    one_statement_writes,
+    write_and_bump,
+)
 from plughost.services.validation import field_deltas, validate_instance
 
 ALL_ROWS = "all rows"
@@ -168,14 +175,24 @@ def update_setting(
     *,
     registry: Registry | None = None,
     actor: Actor | None = None,
+    decided_on: tuple[int, int] | None = None,
 ) -> SettingView:
     """Validate ``raw`` and store it; raise InvalidSettingValueError naming the setting.
 
     A change with an ``actor`` (an API request) is written to the audit log.
+    ``decided_on``: the ``(version, collect_version)`` that ``registry`` was built from,
+    when nobody checked that they are still the stored ones (``registry_for_write()``).
+    The write then happens only as one statement that checks them; anything else (they
+    moved, the row is missing, the value is refused) raises DecideAgain, having done and
+    recorded nothing, as a refusal decided on an older registry may be wrong.
     """
     registry = registry or holder.current()
     target = f"{key}:{setting.upper()}"
     with holder.local_write():
+        if decided_on is not None:
+            return _update_decided_on(
+                registry, key, setting, raw, target=target, actor=actor, decided_on=decided_on
+            )
         write = _one_statement_write(registry, key, setting)
         if write is not None:
             view = _update_in_one_statement(write, raw, target, actor)
@@ -187,6 +204,30 @@ def update_setting(
             trigger_event(PLUGIN_SETTING_SAVED, plugin=key, setting=view.row.key)
             note.message = _audit_message(view.row.value, protected=view.row.protected)
             return view
+
+
+def _update_decided_on(
+    registry: Registry,
+    key: str,
+    setting: str,
+    raw: object,
+    *,
+    target: str,
+    actor: Actor | None,
+    decided_on: tuple[int, int],
+) -> SettingView:
+    write = _one_statement_write(registry, key, setting)
+    if write is None:
+        raise DecideAgain
+    try:
+        write.clean(raw)
+    except PluginError:
+        raise DecideAgain from None
+    view = _update_in_one_statement(write, raw, target, actor, decided_on=decided_on)
+    if view is None:
+        raise DecideAgain
+    trigger_event(PLUGIN_SETTING_SAVED, plugin=key, setting=view.row.key)
+    return view
 
 
 def _audit_message(value: str, *, protected: bool) -> str:
@@ -258,9 +299,17 @@ def _one_statement_write(registry: Registry, key: str, setting: str) -> _Write |
 
 
 def _update_in_one_statement(
-    write: _Write, raw: object, target: str, actor: Actor | None
+    write: _Write,
+    raw: object,
+    target: str,
+    actor: Actor | None,
+    *,
+    decided_on: tuple[int, int] | None = None,
 ) -> SettingView | None:
-    """The row, its audit entry and the version bump in one statement; None: no row yet."""
+    """The row, its audit entry and the version bump in one statement.
+
+    None, with nothing done: no row yet, or the versions ``decided_on`` moved.
+    """
     spec = write.spec
     with audited(AuditAction.SETTING, target, actor) as note:
         stored = write.clean(raw)
@@ -270,7 +319,7 @@ def _update_in_one_statement(
         update = (
             f"UPDATE {quote(PluginSetting._meta.db_table)} "
             f"SET {quote('value')} = %s, {quote('protected')} = %s "
-            f"WHERE {quote('plugin_id')} = %s AND {quote('key')} = %s "
+            f"WHERE {quote('plugin_id')} = %s AND {quote('key')} = %s AND {GUARD} "
             f"RETURNING {', '.join(quote(name) for name in names)}"
         )
         written = write_and_bump(
@@ -279,8 +328,9 @@ def _update_in_one_statement(
             [stored, spec.protected, write.config.pk, spec.key.upper()],
             insert=note.success_entry(),
             scope=write.key,
+            decided_on=decided_on,
         )
-        if written is None:  # no row (deleted, or never stored): the general way stores it
+        if written is None:  # no row (deleted, or never stored), or decided on old versions
             note.withdrawn = True
             return None
         note.recorded = True

@@ -25,6 +25,7 @@ from plughost.services.registry import (
 )
 from plughost.services.sql import fetch_rows
 from plughost.services.state import (
+    GUARD,
     Change,
     Versions,
     bump_version,
@@ -120,7 +121,7 @@ def _store_active_flag(config: PluginConfig, note: AuditNote, *, active: bool) -
         column = quote("active")
         update = (
             f"UPDATE {quote(PluginConfig._meta.db_table)} SET {column} = %s "
-            f"WHERE {quote('id')} = %s AND {column} <> %s RETURNING {quote('id')}"
+            f"WHERE {quote('id')} = %s AND {column} <> %s AND {GUARD} RETURNING {quote('id')}"
         )
         entry = note.success_entry()
         written = write_and_bump(Change.STATE, update, [active, config.pk, active], insert=entry)

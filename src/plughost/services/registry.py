@@ -25,7 +25,13 @@ from plughost.services.events import PLUGINS_LOADED, trigger_event
 from plughost.services.host import host
 from plughost.services.registry_hooks import after_rebuild
 from plughost.services.sources import discover_all, plugin_code_runner, sources_fingerprint
-from plughost.services.state import Change, Versions, bump_version, read_versions
+from plughost.services.state import (
+    Change,
+    Versions,
+    bump_version,
+    one_statement_writes,
+    read_versions,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +72,22 @@ def fresh_registry() -> Registry:
     if not holder.is_ready():
         return current_registry()
     return ensure_current()
+
+
+def registry_for_write() -> tuple[Registry, tuple[int, int] | None]:
+    """The registry a write decides on, and the versions its statement must find stored.
+
+    Where a write can be one statement (PostgreSQL, no transaction open), the statement
+    itself checks that the versions the snapshot was built from are still the stored ones
+    (``state.write_and_bump``'s ``decided_on``): the write decides on the current snapshot
+    and spares ``fresh_registry()``'s query. If they moved, it does nothing and raises
+    DecideAgain: decide again on ``fresh_registry()``. Elsewhere the registry is checked
+    now, and the versions are None.
+    """
+    if holder.is_ready() and one_statement_writes():
+        snapshot = holder.snapshot
+        return snapshot.registry, (snapshot.version, snapshot.collect_version)
+    return fresh_registry(), None
 
 
 def current_snapshot() -> Snapshot:

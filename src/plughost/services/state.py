@@ -24,6 +24,17 @@ from plughost.services.sql import fetch_rows
 STATE_ID = 1
 VERSION_COLUMNS = ("version", "collect_version", "settings_version")
 CHANNEL = "plughost_registry"
+GUARD = "/* guard */ TRUE"
+"""Where a ``write_and_bump`` write's WHERE clause takes the check of ``decided_on``."""
+
+
+class DecideAgain(Exception):  # noqa: N818 - an instruction to the caller, not an error
+    """A write decided on a registry not checked against the stored versions did nothing.
+
+    The versions it was decided on are no longer the stored ones, or the write could not be
+    done in the one statement that checks them, or it failed in a way an older registry may
+    explain. Nothing was written or recorded: decide again on ``fresh_registry()``.
+    """
 
 
 class Change(enum.Enum):
@@ -164,21 +175,37 @@ def write_and_bump(
     *,
     insert: models.Model | None = None,
     scope: str | None = None,
+    decided_on: tuple[int, int] | None = None,
 ) -> Written | None:
     """PostgreSQL, outside any transaction: a change and its bump as one statement.
 
-    ``write`` is an ``UPDATE ... RETURNING`` of the change; ``insert`` one unsaved row that
-    goes with it (its audit entry). Both, the version bump and its NOTIFY run as one
-    statement (data-modifying CTEs): one round trip and one commit where a transaction of
-    them costs five, and all or nothing as a transaction would be. None when ``write``
-    changed no row (then nothing else happened).
+    ``write`` is an ``UPDATE ... RETURNING`` of the change, with ``GUARD`` in its WHERE
+    clause; ``insert`` one unsaved row that goes with it (its audit entry). Both, the
+    version bump and its NOTIFY run as one statement (data-modifying CTEs): one round trip
+    and one commit where a transaction of them costs five, and all or nothing as a
+    transaction would be. ``decided_on``: the ``(version, collect_version)`` of the
+    registry the write was decided on; the write then happens only if they are the stored
+    ones when the statement runs, which spares the check's own round trip. None when
+    nothing was written (no row matched, or the versions moved): then nothing happened.
     """
     if not one_statement_writes():
         raise RuntimeError("write_and_bump is one PostgreSQL statement outside a transaction")
+    if GUARD not in write:
+        raise ValueError("write_and_bump's write must hold state.GUARD in its WHERE clause")
     quote = connection.ops.quote_name
     columns = _columns()
-    parts = [f"written AS ({write})"]
-    values: list[Any] = [*params]
+    state_table = quote(RegistryState._meta.db_table)
+    parts = []
+    values: list[Any] = []
+    if decided_on is not None:
+        parts.append(
+            f"guard AS (SELECT 1 FROM {state_table} WHERE {quote('id')} = %s "
+            f"AND {quote('version')} = %s AND {quote('collect_version')} = %s)"
+        )
+        values += [STATE_ID, *decided_on]
+        write = write.replace(GUARD, "EXISTS (SELECT 1 FROM guard)")
+    parts.append(f"written AS ({write})")
+    values += params
     if insert is not None:
         fields = [field for field in insert._meta.concrete_fields if not field.primary_key]
         names = ", ".join(quote(field.column or field.attname) for field in fields)
@@ -191,7 +218,7 @@ def write_and_bump(
             field.get_db_prep_save(getattr(insert, field.attname), connection) for field in fields
         ]
     parts.append(
-        f"bumped AS (UPDATE {quote(RegistryState._meta.db_table)} SET {_increments(change)} "
+        f"bumped AS (UPDATE {state_table} SET {_increments(change)} "
         f"WHERE {quote('id')} = %s AND EXISTS (SELECT 1 FROM written) RETURNING {columns})"
     )
     values += [STATE_ID, CHANNEL, scope]

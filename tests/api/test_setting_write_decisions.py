@@ -1,0 +1,115 @@
+"""PostgreSQL: a setting PATCH decides on the current snapshot, and its statement checks it.
+
+A write must never act on a registry older than a change another process has committed,
+nor answer 404 for a plugin another process has installed. On PostgreSQL the write's one
+statement checks that the snapshot's versions are still the stored ones; when they moved,
+the write does nothing and is decided again on a registry checked now.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from pytest_django import Settings
+
+from plughost.db.models import AuditEntry, PluginSetting
+from plughost.runtime import holder
+from plughost.services.state import Change, bump_version, read_versions
+from tests.conftest import ApiClientFactory
+
+pytestmark = [pytest.mark.usefixtures("registry"), pytest.mark.django_db(transaction=True)]
+
+URL = "/api/plugins/sample/settings/NUMERICAL_SETTING/"
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("one-statement writes, and their check of the versions, are PostgreSQL's")
+
+
+def _stored() -> str:
+    return PluginSetting.objects.get(plugin__key="sample", key="NUMERICAL_SETTING").value
+
+
+def test_a_write_on_a_current_snapshot_is_one_statement(api_client: ApiClientFactory) -> None:
+    client = api_client("staff")
+    client.patch(URL, {"value": 1}, format="json")  # the connection and caches are warm
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.patch(URL, {"value": 2}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["value"] == "2"
+    assert _stored() == "2"
+    state = [q["sql"] for q in queries.captured_queries if "registrystate" in q["sql"]]
+    assert len(state) == 1  # no version read: the write's statement checks them
+    assert state[0].startswith("WITH guard AS")
+
+
+def test_a_write_after_a_change_elsewhere_is_decided_again(api_client: ApiClientFactory) -> None:
+    client = api_client("staff")
+    before = holder.snapshot.version
+    bump_version(Change.STATE)  # another process activated something; not seen here yet
+
+    response = client.patch(URL, {"value": 7}, format="json")
+
+    assert response.status_code == 200
+    assert _stored() == "7"
+    assert holder.snapshot.version == read_versions().version == before + 1  # caught up
+    assert [(e.target, e.result) for e in AuditEntry.objects.all()] == [
+        ("sample:NUMERICAL_SETTING", "ok")  # once: the first attempt did nothing
+    ]
+
+
+def test_a_refusal_decided_on_an_old_snapshot_is_decided_again(
+    api_client: ApiClientFactory,
+) -> None:
+    bump_version(Change.STATE)
+    before = _stored()
+
+    response = api_client("staff").patch(URL, {"value": "many"}, format="json")
+
+    assert response.status_code == 400
+    assert "value" in response.json()
+    assert _stored() == before
+    assert holder.snapshot.version == read_versions().version  # refused on a checked one
+    assert [e.result for e in AuditEntry.objects.all()] == ["failed"]
+
+
+def test_a_plugin_installed_elsewhere_is_not_a_404(
+    api_client: ApiClientFactory, settings: Settings, tmp_path: Path
+) -> None:
+    folder = tmp_path / "plugins"
+    (folder / "lateplugin").mkdir(parents=True)
+    (folder / "lateplugin" / "__init__.py").write_text(
+        "from plugin import InvenTreePlugin\n"
+        "from plugin.mixins import SettingsMixin\n\n\n"
+        "class LatePlugin(SettingsMixin, InvenTreePlugin):\n"
+        '    NAME = "LatePlugin"\n'
+        '    SLUG = "lateplugin"\n'
+        '    SETTINGS = {"COLOUR": {"name": "Colour", "default": "red"}}\n',
+        encoding="utf-8",
+    )
+    settings.PLUGHOST_PLUGIN_DIRS = (folder,)
+    bump_version(Change.PACKAGES)  # another worker installed it
+    assert holder.current().find_definition("lateplugin") is None  # not caught up yet
+
+    response = api_client("staff").patch(
+        "/api/plugins/lateplugin/settings/COLOUR/", {"value": "blue"}, format="json"
+    )
+
+    assert response.status_code == 200
+    assert response.json()["value"] == "blue"
+
+
+def test_an_unknown_plugin_is_a_404_after_a_check(api_client: ApiClientFactory) -> None:
+    response = api_client("staff").patch(
+        "/api/plugins/nosuchplugin/settings/X/", {"value": 1}, format="json"
+    )
+
+    assert response.status_code == 404
+    assert not AuditEntry.objects.filter(result="ok").exists()
