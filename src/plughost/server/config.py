@@ -230,7 +230,8 @@ def build_database(config: Config) -> dict[str, Any]:
     """Return Django's ``DATABASES["default"]`` for the configuration."""
     if config.database_url is None:
         return {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's, with the writers of every worker queued on a file lock.
+            "ENGINE": "plughost.db.backends.sqlite3",
             "NAME": str(config.sqlite_path),
             "CONN_MAX_AGE": CONNECTION_MAX_AGE_SECONDS,
             # Several gunicorn workers share the file: wait for locks, take the

@@ -95,7 +95,7 @@ def test_bad_values_name_the_variable(name: str, value: str) -> None:
 def test_sqlite_in_the_data_dir_by_default(tmp_path: Path) -> None:
     database = build_database(read_config({"PLUGHOST_DATA_DIR": str(tmp_path)}))
 
-    assert database["ENGINE"] == "django.db.backends.sqlite3"
+    assert database["ENGINE"] == "plughost.db.backends.sqlite3"
     assert database["NAME"] == str(tmp_path / "plughost.sqlite3")
 
 
