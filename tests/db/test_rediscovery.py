@@ -102,3 +102,20 @@ def test_a_package_added_within_the_same_timestamp_still_changes_the_fingerprint
     os.utime(site, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # a filesystem with coarse times
 
     assert sources_fingerprint() != before
+
+
+def test_the_fingerprint_sees_files_in_sub_folders_and_enters_no_symlinked_folder(
+    folder: Path,
+) -> None:
+    package = folder / "pkg" / "inner"
+    package.mkdir(parents=True)
+    (package / "module.py").write_text("A = 1\n", encoding="utf-8")
+    (folder / "loop").symlink_to(folder, target_is_directory=True)  # entered, it never ends
+    before = sources_fingerprint()
+    assert sources_fingerprint() == before  # nothing changed: the same
+    assert str(package / "module.py") in {entry[0] for entry in before}
+    assert not any("/loop/" in entry[0] for entry in before)
+
+    (package / "module.py").write_text("A = 22\n", encoding="utf-8")  # another size
+
+    assert sources_fingerprint() != before

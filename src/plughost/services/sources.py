@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from django.conf import settings
@@ -58,23 +59,41 @@ def sources_fingerprint() -> Fingerprint:
     removed adds, renames or deletes entries there) and every file in the
     plugin folders (a plugin file edited in place moves only its own). Two equal
     fingerprints mean a rediscovery would find the same plugins: a reload that collects
-    plugins reuses the last discovery then (``services.registry``).
+    plugins reuses the last discovery then (``services.registry``). Plain strings and
+    ``os.scandir``: every collecting reload in every process pays for this walk, and
+    ``pathlib``'s objects cost most of it.
     """
     ensure_importable()  # the install environment's folders are on sys.path first
     entries: list[tuple[str, int, int]] = [
         ("settings", int(settings.PLUGHOST_PLUGINS_ENABLED), int(settings.PLUGHOST_SAMPLE_PLUGINS))
     ]
     for path in dict.fromkeys(sys.path):
-        entries.append(_stat(Path(path or ".")))
-        entries.append(_listing(Path(path or ".")))
+        entries.append(_stat(path or "."))
+        entries.append(_listing(path or "."))
     for folder in plugin_folders():
-        entries.append(_stat(folder))
-        if folder.is_dir():
-            entries.extend(_stat(file) for file in sorted(folder.rglob("*")) if file.is_file())
+        entries.append(_stat(str(folder)))
+        entries.extend(sorted(_files(str(folder))))
     return tuple(entries)
 
 
-def _listing(folder: Path) -> tuple[str, int, int]:
+def _files(folder: str) -> Iterator[tuple[str, int, int]]:
+    """``_stat`` of every file below ``folder``; symlinked folders are not entered."""
+    try:
+        listing = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in listing:
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                yield from _files(entry.path)
+            elif entry.is_file():
+                found = entry.stat()
+                yield (entry.path, found.st_mtime_ns, found.st_size)
+        except OSError:
+            continue
+
+
+def _listing(folder: str) -> tuple[str, int, int]:
     """The folder's entry names, hashed: a package's dist-info folder is named with its
     version, so an install, upgrade or removal shows here even where a filesystem's
     timestamps are too coarse to tell two changes in one second apart."""
@@ -85,12 +104,12 @@ def _listing(folder: Path) -> tuple[str, int, int]:
     return (f"{folder}/", len(names), hash("\0".join(names)))
 
 
-def _stat(path: Path) -> tuple[str, int, int]:
+def _stat(path: str) -> tuple[str, int, int]:
     try:
-        found = path.stat()
+        found = os.stat(path)
     except OSError:
-        return (str(path), -1, -1)
-    return (str(path), found.st_mtime_ns, found.st_size)
+        return (path, -1, -1)
+    return (path, found.st_mtime_ns, found.st_size)
 
 
 def discover_all(runner: BoundedRunner | None = None) -> DiscoveryResult:
