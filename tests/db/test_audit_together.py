@@ -9,12 +9,12 @@ from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
 from pytest_django import Settings
 
-from plughost.db.models import AuditEntry, PluginConfig
+from plughost.db.models import AuditAction, AuditEntry, PluginConfig
 from plughost.runtime import holder
 from plughost.services import audit, plugin_settings, plugins
-from plughost.services.audit import Actor
+from plughost.services.audit import Actor, audited
 from plughost.services.registry import Discovery, rebuild
-from plughost.services.state import Change, bump_version, read_versions
+from plughost.services.state import Change, DecideAgain, bump_version, read_versions
 
 pytestmark = pytest.mark.django_db
 ADMIN = Actor(username="admin", address="10.0.0.7")
@@ -88,3 +88,10 @@ def test_an_activation_reads_the_versions_once() -> None:
     assert len(version_reads) == 1  # fresh_registry's, before the change
     assert holder.snapshot.version == read_versions().version
     assert holder.current().is_loaded("sample")
+
+
+def test_a_use_case_told_to_decide_again_records_nothing() -> None:
+    with pytest.raises(DecideAgain), audited(AuditAction.SETTING, "sample:X", Actor("admin")):
+        raise DecideAgain  # nothing was done; the attempt that follows records
+
+    assert not AuditEntry.objects.exists()

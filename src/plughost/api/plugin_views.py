@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import suppress
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -42,8 +43,10 @@ from plughost.services.registry import (
     current_registry,
     current_snapshot,
     fresh_registry,
+    registry_for_write,
     reload_registry,
 )
+from plughost.services.state import DecideAgain
 
 ORDERING_FIELDS = ("key", "name", "active")
 DEFAULT_ORDERING = ("-active", "name", "key")
@@ -191,11 +194,12 @@ class PluginDetail(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-def _set_active(key: str, active: bool, request: Request) -> PluginConfig:
+def _set_active(
+    key: str, active: bool, request: Request, decided_on: plugin_service.Basis | None = None
+) -> PluginConfig:
+    change = plugin_service.activate if active else plugin_service.deactivate
     try:
-        if active:
-            return plugin_service.activate(key, actor=actor_of(request))
-        return plugin_service.deactivate(key, actor=actor_of(request))
+        return change(key, actor=actor_of(request), decided_on=decided_on)
     except IllegalStateChangeError as exc:
         raise ValidationError({"active": [exc.message]}) from exc
 
@@ -226,13 +230,22 @@ class PluginActivate(APIView):
     def _activate(self, request: Request, plugin: str) -> Response:
         # 404 before the body's 400; a key this process does not know yet is checked afresh
         # (another worker may have just installed it).
+        registry, decided_on = registry_for_write()
         if plugin not in current_snapshot().configs:
             fresh_registry()
+            decided_on = None
             if plugin not in current_snapshot().configs:
                 raise NotFound()
         serializer = PluginActivateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        config = _set_active(plugin, bool(serializer.validated_data.get("active", True)), request)
+        active = bool(serializer.validated_data.get("active", True))
+        config = None
+        if decided_on is not None:  # one statement that checks the snapshot's versions
+            # DecideAgain: nothing was done; decide again on a registry checked now.
+            with suppress(DecideAgain):
+                config = _set_active(plugin, active, request, (registry, decided_on))
+        if config is None:
+            config = _set_active(plugin, active, request)
         body: dict[str, bool] = {"active": config.active}
         if config.active and plugin_apps.needs_restart(plugin):
             body["restart_required"] = True

@@ -20,6 +20,7 @@ from django.utils import timezone
 from plughost.core.errors import InstallError, PluginError
 from plughost.db.models import AuditAction, AuditEntry, AuditResult
 from plughost.installer.secrets import mask_secrets
+from plughost.services.state import DecideAgain
 
 MAX_OUTPUT_LINES = 20
 """Lines of pip output kept with a failed install's message (the end, where pip explains)."""
@@ -121,6 +122,8 @@ def audited(
                 note.record_success()
             return
         yield note
+    except DecideAgain:
+        raise  # nothing was done: the caller decides again, and that attempt records
     except PluginError as exc:
         if actor is not None:
             record(action, note.target or target, actor, ok=False, message=describe_error(exc))

@@ -27,6 +27,7 @@ from plughost.services.sql import fetch_rows
 from plughost.services.state import (
     GUARD,
     Change,
+    DecideAgain,
     Versions,
     bump_version,
     one_statement_writes,
@@ -50,22 +51,44 @@ def get_config(key: str) -> PluginConfig:
     return config
 
 
-def activate(key: str, *, actor: Actor | None = None) -> PluginConfig:
-    """Store ``key`` as active and rebuild the registry; refuse an incompatible plugin."""
+def activate(
+    key: str, *, actor: Actor | None = None, decided_on: Basis | None = None
+) -> PluginConfig:
+    """Store ``key`` as active and rebuild the registry; refuse an incompatible plugin.
+
+    ``decided_on``: the registry to decide on and the versions it was built from, unchecked
+    (``registry_for_write()``): the change is then one statement that checks them, and
+    anything but a plain change raises DecideAgain, having done and recorded nothing.
+    """
     with audited(AuditAction.ACTIVATE, key, actor) as note:
-        return _activate(key, note)
+        return _activate(key, note, decided_on)
 
 
-def deactivate(key: str, *, actor: Actor | None = None) -> PluginConfig:
-    """Store ``key`` as inactive and rebuild; a mandatory plugin cannot be deactivated."""
+def deactivate(
+    key: str, *, actor: Actor | None = None, decided_on: Basis | None = None
+) -> PluginConfig:
+    """Store ``key`` as inactive and rebuild; a mandatory plugin cannot be deactivated.
+
+    ``decided_on``: as for :func:`activate`.
+    """
     with audited(AuditAction.DEACTIVATE, key, actor) as note:
-        return _deactivate(key, note)
+        return _deactivate(key, note, decided_on)
 
 
-def _activate(key: str, note: AuditNote) -> PluginConfig:
-    registry = fresh_registry()
-    config = snapshot_config(key)
+Basis = tuple[Registry, tuple[int, int]]
+"""A registry not checked against the stored versions, and the versions it was built from."""
+
+
+def _activate(key: str, note: AuditNote, decided_on: Basis | None) -> PluginConfig:
+    registry = fresh_registry() if decided_on is None else decided_on[0]
+    config = _config(key, decided_on)
     definition = registry.find_definition(key)
+    if decided_on is not None and (
+        definition is None
+        or not definition.compatible
+        or plugin_apps.is_app_plugin(definition)  # its app is prepared on a checked registry
+    ):
+        raise DecideAgain
     if definition is None:
         raise IllegalStateChangeError(
             f"Plugin '{key}' is not installed, so it cannot be activated", key=key
@@ -79,22 +102,33 @@ def _activate(key: str, note: AuditNote) -> PluginConfig:
     if plugin_apps.is_app_plugin(definition) and not config.active:
         # Its app and tables exist before any process loads it (False: at the next restart).
         plugin_apps.prepare_app(definition)
-    return _store_active(config, note, active=True)
+    return _store_active(config, note, active=True, decided_on=decided_on)
 
 
-def _deactivate(key: str, note: AuditNote) -> PluginConfig:
-    registry = fresh_registry()
-    config = snapshot_config(key)
+def _deactivate(key: str, note: AuditNote, decided_on: Basis | None) -> PluginConfig:
+    registry = fresh_registry() if decided_on is None else decided_on[0]
+    config = _config(key, decided_on)
     definition = registry.find_definition(key)
     if definition is not None and definition.is_mandatory:
+        if decided_on is not None:
+            raise DecideAgain
         raise IllegalStateChangeError(
             f"Plugin '{key}' is mandatory (builtin) and cannot be deactivated", key=key
         )
-    return _store_active(config, note, active=False)
+    return _store_active(config, note, active=False, decided_on=decided_on)
 
 
-def _store_active(config: PluginConfig, note: AuditNote, *, active: bool) -> PluginConfig:
-    if config.active == active:
+def _config(key: str, decided_on: Basis | None) -> PluginConfig:
+    """The snapshot's config of ``key``; an unchecked registry that lacks it decides nothing."""
+    if decided_on is not None and key not in holder.snapshot.configs:
+        raise DecideAgain
+    return snapshot_config(key)
+
+
+def _store_active(
+    config: PluginConfig, note: AuditNote, *, active: bool, decided_on: Basis | None = None
+) -> PluginConfig:
+    if decided_on is None and config.active == active:
         return config
     # Holding the rebuild lock from before the commit to after the rebuild, this process's
     # watcher (woken by the commit's NOTIFY) finds the snapshot current, instead of
@@ -102,19 +136,29 @@ def _store_active(config: PluginConfig, note: AuditNote, *, active: bool) -> Plu
     # runs inside a write transaction (it may have to write, and wait for, the database).
     # The audit entry commits with the change (one commit, not two).
     with holder.rebuilding():
-        versions = _store_active_flag(config, note, active=active)
+        versions = _store_active_flag(
+            config, note, active=active, decided_on=None if decided_on is None else decided_on[1]
+        )
+        if versions is None and decided_on is not None:
+            raise DecideAgain  # the versions moved, or the flag was so already: check
         config.active = active
         rebuild(Discovery.REUSE, stored=versions)
     trigger_event(PLUGIN_ACTIVATED if active else PLUGIN_DEACTIVATED, key=config.key)
     return config
 
 
-def _store_active_flag(config: PluginConfig, note: AuditNote, *, active: bool) -> Versions | None:
+def _store_active_flag(
+    config: PluginConfig,
+    note: AuditNote,
+    *,
+    active: bool,
+    decided_on: tuple[int, int] | None = None,
+) -> Versions | None:
     """Store the flag, bump the version, write the success entry: all at once or none.
 
     One statement on PostgreSQL outside a caller's transaction (``state.write_and_bump``),
     a transaction of them elsewhere. Returns the versions after the bump (None: the flag
-    was already so, nothing bumped).
+    was already so, or the versions ``decided_on`` moved; nothing bumped).
     """
     if one_statement_writes():
         quote = connection.ops.quote_name
@@ -124,7 +168,13 @@ def _store_active_flag(config: PluginConfig, note: AuditNote, *, active: bool) -
             f"WHERE {quote('id')} = %s AND {column} <> %s AND {GUARD} RETURNING {quote('id')}"
         )
         entry = note.success_entry()
-        written = write_and_bump(Change.STATE, update, [active, config.pk, active], insert=entry)
+        written = write_and_bump(
+            Change.STATE,
+            update,
+            [active, config.pk, active],
+            insert=entry,
+            decided_on=decided_on,
+        )
         if written is None:
             return None  # not changed: the entry is written after, as for any no-op
         if entry is not None:

@@ -1,4 +1,5 @@
-"""PostgreSQL: a setting PATCH decides on the current snapshot, and its statement checks it.
+"""PostgreSQL: setting writes and activations decide on the current snapshot, checked by
+their statement.
 
 A write must never act on a registry older than a change another process has committed,
 nor answer 404 for a plugin another process has installed. On PostgreSQL the write's one
@@ -15,8 +16,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from pytest_django import Settings
 
-from plughost.db.models import AuditEntry, PluginSetting
+from plughost.db.models import AuditEntry, PluginConfig, PluginSetting
 from plughost.runtime import holder
+from plughost.services.registry import ensure_current
 from plughost.services.state import Change, bump_version, read_versions
 from tests.conftest import ApiClientFactory
 
@@ -113,3 +115,76 @@ def test_an_unknown_plugin_is_a_404_after_a_check(api_client: ApiClientFactory) 
 
     assert response.status_code == 404
     assert not AuditEntry.objects.filter(result="ok").exists()
+
+
+ACTIVATE = "/api/plugins/sample/activate/"
+
+
+def _entries() -> list[tuple[str, str]]:
+    return [(entry.action, entry.result) for entry in AuditEntry.objects.order_by("id")]
+
+
+def test_an_activation_on_a_current_snapshot_reads_no_versions(
+    api_client: ApiClientFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = api_client("superuser")
+    bump_version(Change.STATE)  # the state row exists, as on any server past its first change
+    ensure_current()
+    monkeypatch.setattr(holder, "watched", True)  # as in a server: no checks of its own
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.patch(ACTIVATE, {"active": True}, format="json")
+
+    assert response.status_code == 200
+    assert response.json() == {"active": True}
+    assert PluginConfig.objects.get(key="sample").active
+    assert holder.current().is_loaded("sample")
+    state = [q["sql"] for q in queries.captured_queries if "registrystate" in q["sql"]]
+    assert len(state) == 1
+    assert state[0].startswith("WITH guard AS")
+    assert _entries() == [("activate", "ok")]
+
+
+def test_an_activation_after_a_change_elsewhere_is_decided_again(
+    api_client: ApiClientFactory,
+) -> None:
+    bump_version(Change.STATE)  # another process changed something; not seen here yet
+
+    response = api_client("superuser").patch(ACTIVATE, {"active": True}, format="json")
+
+    assert response.status_code == 200
+    assert PluginConfig.objects.get(key="sample").active
+    assert holder.snapshot.version == read_versions().version
+    assert holder.current().is_loaded("sample")
+    assert _entries() == [("activate", "ok")]
+
+
+def test_activating_an_active_plugin_changes_nothing_and_is_recorded_once(
+    api_client: ApiClientFactory,
+) -> None:
+    client = api_client("superuser")
+    client.patch(ACTIVATE, {"active": True}, format="json")
+    before = read_versions()
+
+    response = client.patch(ACTIVATE, {"active": True}, format="json")
+
+    assert response.status_code == 200
+    assert response.json() == {"active": True}
+    assert read_versions() == before  # no bump for a no-op
+    assert _entries() == [("activate", "ok"), ("activate", "ok")]
+
+
+def test_a_refused_deactivation_is_decided_on_a_checked_registry(
+    api_client: ApiClientFactory,
+) -> None:
+    bump_version(Change.STATE)
+
+    response = api_client("superuser").patch(
+        "/api/plugins/plughost/activate/", {"active": False}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "mandatory" in response.json()["active"][0]
+    assert PluginConfig.objects.get(key="plughost").active
+    assert holder.snapshot.version == read_versions().version
+    assert _entries() == [("deactivate", "failed")]
