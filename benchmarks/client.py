@@ -6,12 +6,15 @@ sends the case's requests one after another on a persistent ``http.client`` conn
 
     in:  {"method": "GET", "path": "/api/plugins/", "headers": {...},
           "bodies": [null], "warmup": 50, "count": 500, "expect": [200]}
-    out: {"latencies_ms": [...], "start": <monotonic s>, "end": <monotonic s>, "error": null}
+    out: {"latencies_ms": [...], "start": <monotonic s>, "end": <monotonic s>, "error": null,
+          "local_port": <the connection's own port>}
 
 Bodies are used in turn (request i sends ``bodies[i % len(bodies)]``), which is how a PATCH
 alternates between two values. The first answer with an unexpected status stops the case and
-is reported in ``error``. ``start``/``end`` come from the system-wide monotonic clock, so the
-parent can combine several clients' wall times. The process ends at the end of its input.
+is reported in ``error``. ``"reconnect": true`` opens a new connection first (the driver
+uses it to put each connection on a worker of its own). ``start``/``end`` come from the
+system-wide monotonic clock, so the parent can combine several clients' wall times. The
+process ends at the end of its input.
 """
 
 from __future__ import annotations
@@ -50,6 +53,16 @@ class Connection:
                     raise
         raise AssertionError("unreachable")
 
+    def reconnect(self) -> None:
+        """Drop the connection; the next request opens a new one (maybe to another worker)."""
+        self._connection.close()
+        self._connection = http.client.HTTPConnection(self.host, self.port, timeout=120)
+
+    def local_port(self) -> int:
+        """The connection's own port (0 when it is closed): tells which worker serves it."""
+        sock = self._connection.sock
+        return int(sock.getsockname()[1]) if sock is not None else 0
+
 
 def run_case(connection: Connection, case: dict[str, Any]) -> dict[str, Any]:
     """Run one case; return its latencies (ms) and wall-clock interval."""
@@ -62,6 +75,8 @@ def run_case(connection: Connection, case: dict[str, Any]) -> dict[str, Any]:
     count = int(case["count"])
     latencies: list[float] = []
     clock = time.perf_counter
+    if case.get("reconnect"):
+        connection.reconnect()
     for index in range(warmup):
         status, data = connection.request(
             method, _nth(path, index), bodies[index % len(bodies)], headers
@@ -78,7 +93,13 @@ def run_case(connection: Connection, case: dict[str, Any]) -> dict[str, Any]:
         if status not in expect:
             return _failure(method, path, status, data)
     end = time.monotonic()
-    return {"latencies_ms": latencies, "start": start, "end": end, "error": None}
+    return {
+        "latencies_ms": latencies,
+        "start": start,
+        "end": end,
+        "error": None,
+        "local_port": connection.local_port(),
+    }
 
 
 def _nth(path: str, index: int) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,16 +72,20 @@ class Driver:
     def __init__(self, processes: Sequence[subprocess.Popen[str]], token: str) -> None:
         self._processes = processes
         self.token = token
+        self.local_ports: list[int] = []  # each connection's own port, after the last case
 
-    def run(self, case: Case, *, warmup: int, count: int) -> tuple[list[float], float]:
+    def run(
+        self, case: Case, *, warmup: int, count: int, reconnect: Collection[int] = ()
+    ) -> tuple[list[float], float]:
         """Run ``count`` requests per connection; return all latencies and the wall time.
 
-        Raises ``BenchmarkError`` with the server's answer when a request fails.
+        ``reconnect``: the clients (by index) that open a new connection first. Raises
+        ``BenchmarkError`` with the server's answer when a request fails.
         """
-        command = json.dumps(case.wire(self.token, warmup=warmup, count=count)) + "\n"
-        for process in self._processes:
+        wire = case.wire(self.token, warmup=warmup, count=count)
+        for index, process in enumerate(self._processes):
             assert process.stdin is not None
-            process.stdin.write(command)
+            process.stdin.write(json.dumps({**wire, "reconnect": index in reconnect}) + "\n")
             process.stdin.flush()
         results: list[Mapping[str, Any]] = []
         for process in self._processes:
@@ -95,7 +99,34 @@ class Driver:
             raise BenchmarkError(f"{case.name}: {errors[0]}")
         latencies = [value for result in results for value in result["latencies_ms"]]
         elapsed = max(r["end"] for r in results) - min(r["start"] for r in results)
+        self.local_ports = [int(result.get("local_port", 0)) for result in results]
         return latencies, elapsed
+
+    def spread(
+        self, probe: Case, owner: Callable[[int], int | None], attempts: int = 50
+    ) -> list[int | None]:
+        """Put each connection on a worker of its own; return the worker of each.
+
+        The kernel hands a new connection to whichever worker accepts first, so two of
+        them often share one worker while another idles: that measures one worker with
+        two clients, not two workers. A connection that shares its worker reconnects
+        until each has its own (or ``attempts`` run out). ``owner``: the worker pid that
+        holds the server end of a client's port.
+        """
+        again: set[int] = set()
+        owners: list[int | None] = []
+        for _ in range(attempts):
+            self.run(probe, warmup=0, count=1, reconnect=again)
+            owners = [owner(port) for port in self.local_ports]
+            seen: set[int | None] = set()
+            again = set()
+            for index, pid in enumerate(owners):
+                if pid is None or pid in seen:
+                    again.add(index)
+                seen.add(pid)
+            if not again:
+                break
+        return owners
 
 
 @contextmanager

@@ -16,7 +16,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,6 +99,36 @@ def children(pid: int) -> list[int]:
         if int(fields[1]) == pid:
             found.append(int(stat.parent.name))
     return sorted(found)
+
+
+def connection_owner(server_port: int, client_port: int, pids: Sequence[int]) -> int | None:
+    """Return which of ``pids`` holds the server end of the loopback connection from
+    ``client_port`` (from ``/proc/net/tcp`` and the processes' descriptors); None if none."""
+    wanted = (f"0100007F:{server_port:04X}", f"0100007F:{client_port:04X}")
+    inode = None
+    try:
+        lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    except OSError:
+        return None
+    for line in lines:
+        fields = line.split()
+        if (fields[1], fields[2]) == wanted:
+            inode = fields[9]
+            break
+    if inode is None:
+        return None
+    for pid in pids:
+        try:
+            descriptors = list(Path(f"/proc/{pid}/fd").iterdir())
+        except OSError:
+            continue
+        for descriptor in descriptors:
+            try:
+                if os.readlink(descriptor) == f"socket:[{inode}]":
+                    return pid
+            except OSError:
+                continue
+    return None
 
 
 def peak_rss_kib(pid: int) -> int:
@@ -199,6 +229,8 @@ def server_environment(
         "PLUGHOST_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "PLUGHOST_SAMPLE_PLUGINS": "1",
         "PLUGHOST_BENCH_FLOOR": "1",
+        # Connections stay open between cases: each stays with the worker it was put on.
+        "GUNICORN_CMD_ARGS": "--keep-alive 600",
         # A fixed key: restarts of the same data dir need no key file race.
         "PLUGHOST_SECRET_KEY": "plughost-benchmark-secret-key-not-for-production-use-0123456789",
     }

@@ -16,7 +16,14 @@ from typing import Any
 
 from benchmarks.dataset import plugin_key, write_plugins
 from benchmarks.driver import BenchmarkError, Case, Driver, Samples, clients
-from benchmarks.servers import Server, ServerSpec, database_for, request, run_server
+from benchmarks.servers import (
+    Server,
+    ServerSpec,
+    connection_owner,
+    database_for,
+    request,
+    run_server,
+)
 from benchmarks.stats import growth, ratio, scaling_exponent
 
 FLOOR = Case("floor", "GET", "/api/bench/floor/")
@@ -239,6 +246,14 @@ def _case_rows(
     return rows
 
 
+def _spread(driver: Driver, server: Server) -> int:
+    """Put each client connection on a worker of its own; return how many workers serve them."""
+    pids = server.worker_pids()
+    probe = Case("probe", "GET", "/api/")
+    owners = driver.spread(probe, lambda port: connection_owner(server.port, port, pids))
+    return len({owner for owner in owners if owner is not None})
+
+
 def _activate(server: Server, keys: Sequence[str]) -> None:
     # The first plugin request builds the registry and stores the configs of new plugins.
     status, body = request(server.port, "GET", "/api/plugins/?limit=1", token=server.token)
@@ -316,6 +331,7 @@ def _endpoints_once(
         drivers = {
             "current": (stack.enter_context(clients(server.port, server.token, workers)), cases)
         }
+        placement = {"current": _spread(drivers["current"][0], server)}
         baseline: Server | None = None
         baseline_cases: list[Case] = []
         if baseline_src is not None:
@@ -329,11 +345,13 @@ def _endpoints_once(
             baseline_cases = [c for c in cases if c is not FLOOR or status == 200]
             driver = stack.enter_context(clients(baseline.port, baseline.token, workers))
             drivers["baseline"] = (driver, baseline_cases)
+            placement["baseline"] = _spread(driver, baseline)
         samples = _measure(drivers, plan, endpoint_counts(plan), log)
         entry: dict[str, Any] = {
             "database": database,
             "workers": workers,
             "connections": workers,
+            "workers_serving_them": placement["current"],
             "startup_s": round(server.started_s, 3),
             "cases": _case_rows(cases, samples["current"], targets=True),
             "peak_rss": _peak_rss(server),
@@ -343,6 +361,7 @@ def _endpoints_once(
             entry["baseline"] = {
                 "source": str(baseline_src),
                 "floor": "its own" if own_floor else "this version's (it has none)",
+                "workers_serving_them": placement["baseline"],
                 "cases": _case_rows(
                     baseline_cases,
                     samples["baseline"],
