@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from plughost.db.models import PluginConfig, PluginSetting
 from plughost.runtime import holder
@@ -220,3 +222,22 @@ def test_activate_other_methods_are_405(api_client: ApiClientFactory, method: st
     response = getattr(api_client("superuser"), method)("/api/plugins/sample/activate/")
 
     assert response.status_code == 405
+
+
+def test_an_activation_checks_the_stored_versions_once(
+    api_client: ApiClientFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(holder, "watched", True)  # as in a server: no periodic checks
+    client = api_client("superuser")
+    client.patch("/api/plugins/sample/activate/", {"active": True}, format="json")
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.patch("/api/plugins/sample/activate/", {"active": False}, format="json")
+
+    assert response.status_code == 200
+    reads = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT") and "registrystate" in q["sql"]
+    ]
+    assert len(reads) == 1  # fresh_registry(), once (tests run inside a transaction)

@@ -356,3 +356,22 @@ def test_all_settings_bad_boolean_is_400(api_client: ApiClientFactory) -> None:
     response = api_client("staff").get("/api/plugins/settings/?plugin__active=maybe")
 
     assert response.status_code == 400
+
+
+def test_a_write_checks_the_stored_versions_once(
+    api_client: ApiClientFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(holder, "watched", True)  # as in a server: no periodic checks
+    client = api_client("staff")
+    client.patch(f"{URL}NUMERICAL_SETTING/", {"value": 1}, format="json")
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.patch(f"{URL}NUMERICAL_SETTING/", {"value": 2}, format="json")
+
+    assert response.status_code == 200
+    reads = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT") and "registrystate" in q["sql"]
+    ]
+    assert len(reads) == 1  # fresh_registry(), once (tests run inside a transaction)

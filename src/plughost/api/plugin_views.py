@@ -230,20 +230,20 @@ class PluginActivate(APIView):
     def _activate(self, request: Request, plugin: str) -> Response:
         # 404 before the body's 400; a key this process does not know yet is checked afresh
         # (another worker may have just installed it).
-        registry, decided_on = registry_for_write()
+        unchecked = registry_for_write()
         if plugin not in current_snapshot().configs:
             fresh_registry()
-            decided_on = None
+            unchecked = None
             if plugin not in current_snapshot().configs:
                 raise NotFound()
         serializer = PluginActivateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         active = bool(serializer.validated_data.get("active", True))
         config = None
-        if decided_on is not None:  # one statement that checks the snapshot's versions
+        if unchecked is not None:  # one statement that checks the snapshot's versions
             # DecideAgain: nothing was done; decide again on a registry checked now.
             with suppress(DecideAgain):
-                config = _set_active(plugin, active, request, (registry, decided_on))
+                config = _set_active(plugin, active, request, unchecked)
         if config is None:
             config = _set_active(plugin, active, request)
         body: dict[str, bool] = {"active": config.active}

@@ -122,14 +122,14 @@ class PluginSettingDetail(APIView):
         return self._write(request, plugin, key, required=False)
 
     def _write(self, request: Request, plugin: str, key: str, *, required: bool) -> Response:
-        basis = registry_for_write()
-        if basis[1] is not None:
+        unchecked = registry_for_write()
+        if unchecked is not None:
             try:
-                return self._write_on(request, plugin, key, basis=basis, required=required)
+                return self._write_on(request, plugin, key, basis=unchecked, required=required)
             except DecideAgain:
                 pass  # nothing was done: decide again on a registry checked now
-        basis = (fresh_registry(), None)
-        return self._write_on(request, plugin, key, basis=basis, required=required)
+        checked = (fresh_registry(), None)
+        return self._write_on(request, plugin, key, basis=checked, required=required)
 
     def _write_on(
         self,

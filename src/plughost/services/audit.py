@@ -20,6 +20,7 @@ from django.utils import timezone
 from plughost.core.errors import InstallError, PluginError
 from plughost.db.models import AuditAction, AuditEntry, AuditResult
 from plughost.installer.secrets import mask_secrets
+from plughost.services.sql import insert_row
 from plughost.services.state import DecideAgain
 
 MAX_OUTPUT_LINES = 20
@@ -82,9 +83,12 @@ class AuditNote:
 def record(
     action: AuditAction, target: str, actor: Actor, *, ok: bool, message: str = ""
 ) -> AuditEntry:
-    """Write one audit entry (masked), outside of any operation's transaction."""
+    """Write one audit entry (masked), outside of any operation's transaction.
+
+    One plain INSERT: the entry's pk is not read back.
+    """
     entry = new_entry(action, target, actor, ok=ok, message=message)
-    entry.save(force_insert=True)
+    insert_row(entry)
     return entry
 
 

@@ -74,20 +74,20 @@ def fresh_registry() -> Registry:
     return ensure_current()
 
 
-def registry_for_write() -> tuple[Registry, tuple[int, int] | None]:
-    """The registry a write decides on, and the versions its statement must find stored.
+def registry_for_write() -> tuple[Registry, tuple[int, int]] | None:
+    """The registry a write may decide on unchecked, and the versions it was built from.
 
     Where a write can be one statement (PostgreSQL, no transaction open), the statement
     itself checks that the versions the snapshot was built from are still the stored ones
     (``state.write_and_bump``'s ``decided_on``): the write decides on the current snapshot
     and spares ``fresh_registry()``'s query. If they moved, it does nothing and raises
-    DecideAgain: decide again on ``fresh_registry()``. Elsewhere the registry is checked
-    now, and the versions are None.
+    DecideAgain: decide again on ``fresh_registry()``. Elsewhere None: decide on
+    ``fresh_registry()`` from the start.
     """
     if holder.is_ready() and one_statement_writes():
         snapshot = holder.snapshot
         return snapshot.registry, (snapshot.version, snapshot.collect_version)
-    return fresh_registry(), None
+    return None
 
 
 def current_snapshot() -> Snapshot:

@@ -19,7 +19,7 @@ from typing import Any
 from django.db import connection, models, transaction
 
 from plughost.db.models import RegistryState
-from plughost.services.sql import fetch_rows
+from plughost.services.sql import fetch_rows, insert_parts
 
 STATE_ID = 1
 VERSION_COLUMNS = ("version", "collect_version", "settings_version")
@@ -207,16 +207,13 @@ def write_and_bump(
     parts.append(f"written AS ({write})")
     values += params
     if insert is not None:
-        fields = [field for field in insert._meta.concrete_fields if not field.primary_key]
-        names = ", ".join(quote(field.column or field.attname) for field in fields)
-        marks = ", ".join(["%s"] * len(fields))
+        table, names, inserted = insert_parts(insert)
+        marks = ", ".join(["%s"] * len(inserted))
         parts.append(
-            f"inserted AS (INSERT INTO {quote(insert._meta.db_table)} ({names}) "
+            f"inserted AS (INSERT INTO {table} ({names}) "
             f"SELECT {marks} WHERE EXISTS (SELECT 1 FROM written))"
         )
-        values += [
-            field.get_db_prep_save(getattr(insert, field.attname), connection) for field in fields
-        ]
+        values += inserted
     parts.append(
         f"bumped AS (UPDATE {state_table} SET {_increments(change)} "
         f"WHERE {quote('id')} = %s AND EXISTS (SELECT 1 FROM written) RETURNING {columns})"
