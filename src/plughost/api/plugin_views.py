@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from contextlib import suppress
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -40,10 +39,11 @@ from plughost.services.nodes import recent_reports
 from plughost.services.registry import (
     CONFIG_ORDER,
     Discovery,
+    Unchecked,
     current_registry,
     current_snapshot,
+    decide_write,
     fresh_registry,
-    registry_for_write,
     reload_registry,
 )
 from plughost.services.state import DecideAgain
@@ -195,11 +195,11 @@ class PluginDetail(APIView):
 
 
 def _set_active(
-    key: str, active: bool, request: Request, decided_on: plugin_service.Basis | None = None
+    key: str, active: bool, request: Request, unchecked: Unchecked | None = None
 ) -> PluginConfig:
     change = plugin_service.activate if active else plugin_service.deactivate
     try:
-        return change(key, actor=actor_of(request), decided_on=decided_on)
+        return change(key, actor=actor_of(request), unchecked=unchecked)
     except IllegalStateChangeError as exc:
         raise ValidationError({"active": [exc.message]}) from exc
 
@@ -228,24 +228,21 @@ class PluginActivate(APIView):
         return self._activate(request, plugin)
 
     def _activate(self, request: Request, plugin: str) -> Response:
+        return decide_write(lambda unchecked: self._activate_on(request, plugin, unchecked))
+
+    def _activate_on(self, request: Request, plugin: str, unchecked: Unchecked | None) -> Response:
         # 404 before the body's 400; a key this process does not know yet is checked afresh
         # (another worker may have just installed it).
-        unchecked = registry_for_write()
         if plugin not in current_snapshot().configs:
+            if unchecked is not None:
+                raise DecideAgain
             fresh_registry()
-            unchecked = None
             if plugin not in current_snapshot().configs:
                 raise NotFound()
         serializer = PluginActivateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         active = bool(serializer.validated_data.get("active", True))
-        config = None
-        if unchecked is not None:  # one statement that checks the snapshot's versions
-            # DecideAgain: nothing was done; decide again on a registry checked now.
-            with suppress(DecideAgain):
-                config = _set_active(plugin, active, request, unchecked)
-        if config is None:
-            config = _set_active(plugin, active, request)
+        config = _set_active(plugin, active, request, unchecked)
         body: dict[str, bool] = {"active": config.active}
         if config.active and plugin_apps.needs_restart(plugin):
             body["restart_required"] = True

@@ -19,13 +19,16 @@ from plughost.api.permissions import IsStaff
 from plughost.api.query import bool_param
 from plughost.api.rendering import render_setting
 from plughost.api.serializers import PluginSettingSerializer
-from plughost.core.errors import PluginError
-from plughost.core.registry import Registry
 from plughost.db.models import PluginSetting
 from plughost.services import plugin_settings
 from plughost.services.plugin_settings import SettingView, StoredRow
-from plughost.services.registry import current_registry, fresh_registry, registry_for_write
-from plughost.services.state import DecideAgain
+from plughost.services.registry import (
+    Unchecked,
+    current_registry,
+    decide_write,
+    fresh_registry,
+)
+from plughost.services.state import refusals_decide_again
 
 PLUGIN_PATH = OpenApiParameter("plugin", str, OpenApiParameter.PATH)
 KEY_PATH = OpenApiParameter("key", str, OpenApiParameter.PATH, pattern=r"^\w+$")
@@ -122,31 +125,22 @@ class PluginSettingDetail(APIView):
         return self._write(request, plugin, key, required=False)
 
     def _write(self, request: Request, plugin: str, key: str, *, required: bool) -> Response:
-        unchecked = registry_for_write()
-        if unchecked is not None:
-            try:
-                return self._write_on(request, plugin, key, basis=unchecked, required=required)
-            except DecideAgain:
-                pass  # nothing was done: decide again on a registry checked now
-        checked = (fresh_registry(), None)
-        return self._write_on(request, plugin, key, basis=checked, required=required)
+        return decide_write(
+            lambda unchecked: self._write_on(request, plugin, key, unchecked, required=required)
+        )
 
     def _write_on(
         self,
         request: Request,
         plugin: str,
         key: str,
+        unchecked: Unchecked | None,
         *,
-        basis: tuple[Registry, tuple[int, int] | None],
         required: bool,
     ) -> Response:
-        registry, decided_on = basis
-        try:
+        registry, decided_on = unchecked or (fresh_registry(), None)
+        with refusals_decide_again(decided_on):  # an unchecked registry may not know it yet
             spec = plugin_settings.find_spec(registry, plugin, key)  # 404s before the 400
-        except PluginError:
-            if decided_on is not None:  # an unchecked registry may not know it yet
-                raise DecideAgain from None
-            raise
         data: Any = request.data
         if not hasattr(data, "get") or "value" not in data:
             if required:

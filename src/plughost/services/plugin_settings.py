@@ -31,6 +31,7 @@ from plughost.services.state import (
     DecideAgain,
     bump_version,
     one_statement_writes,
+    refusals_decide_again,
     write_and_bump,
 )
 from plughost.services.validation import field_deltas, validate_instance
@@ -181,7 +182,7 @@ def update_setting(
 
     A change with an ``actor`` (an API request) is written to the audit log.
     ``decided_on``: the ``(version, collect_version)`` that ``registry`` was built from,
-    when nobody checked that they are still the stored ones (``registry_for_write()``).
+    when nobody checked that they are still the stored ones (``registry.decide_write``).
     The write then happens only as one statement that checks them; anything else (they
     moved, the row is missing, the value is refused) raises DecideAgain, having done and
     recorded nothing, as a refusal decided on an older registry may be wrong.
@@ -189,45 +190,19 @@ def update_setting(
     registry = registry or holder.current()
     target = f"{key}:{setting.upper()}"
     with holder.local_write():
-        if decided_on is not None:
-            return _update_decided_on(
-                registry, key, setting, raw, target=target, actor=actor, decided_on=decided_on
-            )
         write = _one_statement_write(registry, key, setting)
         if write is not None:
-            view = _update_in_one_statement(write, raw, target, actor)
+            view = _update_in_one_statement(write, raw, target, actor, decided_on=decided_on)
             if view is not None:
                 trigger_event(PLUGIN_SETTING_SAVED, plugin=key, setting=view.row.key)
                 return view
+        if decided_on is not None:  # only the one statement checks them
+            raise DecideAgain
         with audited(AuditAction.SETTING, target, actor, together=True) as note:
             view = _update_setting(registry, key, setting, raw)
             trigger_event(PLUGIN_SETTING_SAVED, plugin=key, setting=view.row.key)
             note.message = _audit_message(view.row.value, protected=view.row.protected)
             return view
-
-
-def _update_decided_on(
-    registry: Registry,
-    key: str,
-    setting: str,
-    raw: object,
-    *,
-    target: str,
-    actor: Actor | None,
-    decided_on: tuple[int, int],
-) -> SettingView:
-    write = _one_statement_write(registry, key, setting)
-    if write is None:
-        raise DecideAgain
-    try:
-        write.clean(raw)
-    except PluginError:
-        raise DecideAgain from None
-    view = _update_in_one_statement(write, raw, target, actor, decided_on=decided_on)
-    if view is None:
-        raise DecideAgain
-    trigger_event(PLUGIN_SETTING_SAVED, plugin=key, setting=view.row.key)
-    return view
 
 
 def _audit_message(value: str, *, protected: bool) -> str:
@@ -242,9 +217,15 @@ class _Write:
     config: PluginConfig
     spec: SettingSpec
     rows: Mapping[str, PluginSetting] | None  # the plugin's cached rows, as of ``since``
-    cached: PluginSetting | None  # None: read afresh under a lock (vetted, or not cached)
     vetted: bool  # a validation plugin is handed the old value, which only a locked read gives
     since: tuple[int, int]
+
+    @property
+    def cached(self) -> PluginSetting | None:
+        """The cached row to write; None: read afresh under a lock (vetted, or not cached)."""
+        if self.vetted or self.rows is None:
+            return None
+        return self.rows.get(self.spec.key.upper())
 
     @property
     def markers(self) -> list[Hashable]:
@@ -276,9 +257,7 @@ def _prepare(registry: Registry, key: str, setting: str, *, read_rows: bool = Tr
     spec = _spec_of(definition, key, setting)
     since = holder.cache_state()  # before the rows are read: what they are the state of
     rows = stored_rows(config) if read_rows else holder.peek(rows_marker(config.pk))
-    vetted = bool(registry.with_mixin("validation"))
-    cached = None if vetted or rows is None else rows.get(spec.key.upper())
-    return _Write(key, config, spec, rows, cached, vetted, since)
+    return _Write(key, config, spec, rows, bool(registry.with_mixin("validation")), since)
 
 
 def _one_statement_write(registry: Registry, key: str, setting: str) -> _Write | None:
@@ -308,11 +287,13 @@ def _update_in_one_statement(
 ) -> SettingView | None:
     """The row, its audit entry and the version bump in one statement.
 
-    None, with nothing done: no row yet, or the versions ``decided_on`` moved.
+    None, with nothing done: no row yet. With ``decided_on``, DecideAgain instead, and
+    when the value is refused or the versions moved.
     """
     spec = write.spec
     with audited(AuditAction.SETTING, target, actor) as note:
-        stored = write.clean(raw)
+        with refusals_decide_again(decided_on):
+            stored = write.clean(raw)
         note.message = _audit_message(stored, protected=spec.protected)
         quote = connection.ops.quote_name
         names = [field.attname for field in PluginSetting._meta.concrete_fields]
@@ -331,6 +312,8 @@ def _update_in_one_statement(
             decided_on=decided_on,
         )
         if written is None:  # no row (deleted, or never stored), or decided on old versions
+            if decided_on is not None:
+                raise DecideAgain
             note.withdrawn = True
             return None
         note.recorded = True

@@ -18,6 +18,7 @@ from plughost.services.configs import snapshot_config
 from plughost.services.events import PLUGIN_ACTIVATED, PLUGIN_DEACTIVATED, trigger_event
 from plughost.services.registry import (
     Discovery,
+    Unchecked,
     current_registry,
     current_snapshot,
     fresh_registry,
@@ -31,6 +32,7 @@ from plughost.services.state import (
     Versions,
     bump_version,
     one_statement_writes,
+    refusals_decide_again,
     write_and_bump,
 )
 from plughost.services.validation import field_deltas, validate_instance
@@ -52,81 +54,71 @@ def get_config(key: str) -> PluginConfig:
 
 
 def activate(
-    key: str, *, actor: Actor | None = None, decided_on: Basis | None = None
+    key: str, *, actor: Actor | None = None, unchecked: Unchecked | None = None
 ) -> PluginConfig:
     """Store ``key`` as active and rebuild the registry; refuse an incompatible plugin.
 
-    ``decided_on``: the registry to decide on and the versions it was built from, unchecked
-    (``registry_for_write()``): the change is then one statement that checks them, and
+    ``unchecked``: decide on this registry, which nobody checked against the stored versions
+    (``registry.decide_write``); the change is then one statement that checks them, and
     anything but a plain change raises DecideAgain, having done and recorded nothing.
     """
     with audited(AuditAction.ACTIVATE, key, actor) as note:
-        return _activate(key, note, decided_on)
+        return _activate(key, note, unchecked)
 
 
 def deactivate(
-    key: str, *, actor: Actor | None = None, decided_on: Basis | None = None
+    key: str, *, actor: Actor | None = None, unchecked: Unchecked | None = None
 ) -> PluginConfig:
     """Store ``key`` as inactive and rebuild; a mandatory plugin cannot be deactivated.
 
-    ``decided_on``: as for :func:`activate`.
+    ``unchecked``: as for :func:`activate`.
     """
     with audited(AuditAction.DEACTIVATE, key, actor) as note:
-        return _deactivate(key, note, decided_on)
+        return _deactivate(key, note, unchecked)
 
 
-Basis = tuple[Registry, tuple[int, int]]
-"""A registry not checked against the stored versions, and the versions it was built from."""
-
-
-def _activate(key: str, note: AuditNote, decided_on: Basis | None) -> PluginConfig:
-    registry = fresh_registry() if decided_on is None else decided_on[0]
-    config = _config(key, decided_on)
-    definition = registry.find_definition(key)
-    if decided_on is not None and (
-        definition is None
-        or not definition.compatible
-        or plugin_apps.is_app_plugin(definition)  # its app is prepared on a checked registry
-    ):
-        raise DecideAgain
-    if definition is None:
-        raise IllegalStateChangeError(
-            f"Plugin '{key}' is not installed, so it cannot be activated", key=key
-        )
-    if not definition.compatible:
-        reason = next((e.message for e in registry.errors if e.name == key), "")
-        raise IllegalStateChangeError(
-            f"Plugin '{key}' is not compatible with this host and cannot be activated. {reason}",
-            key=key,
-        )
+def _activate(key: str, note: AuditNote, unchecked: Unchecked | None) -> PluginConfig:
+    registry, decided_on = unchecked or (fresh_registry(), None)
+    with refusals_decide_again(decided_on):
+        config = snapshot_config(key)
+        definition = registry.find_definition(key)
+        if definition is None:
+            raise IllegalStateChangeError(
+                f"Plugin '{key}' is not installed, so it cannot be activated", key=key
+            )
+        if not definition.compatible:
+            reason = next((e.message for e in registry.errors if e.name == key), "")
+            raise IllegalStateChangeError(
+                f"Plugin '{key}' is not compatible with this host and cannot be activated. "
+                f"{reason}",
+                key=key,
+            )
     if plugin_apps.is_app_plugin(definition) and not config.active:
+        if decided_on is not None:  # its app is prepared on a checked registry only
+            raise DecideAgain
         # Its app and tables exist before any process loads it (False: at the next restart).
         plugin_apps.prepare_app(definition)
     return _store_active(config, note, active=True, decided_on=decided_on)
 
 
-def _deactivate(key: str, note: AuditNote, decided_on: Basis | None) -> PluginConfig:
-    registry = fresh_registry() if decided_on is None else decided_on[0]
-    config = _config(key, decided_on)
-    definition = registry.find_definition(key)
-    if definition is not None and definition.is_mandatory:
-        if decided_on is not None:
-            raise DecideAgain
-        raise IllegalStateChangeError(
-            f"Plugin '{key}' is mandatory (builtin) and cannot be deactivated", key=key
-        )
+def _deactivate(key: str, note: AuditNote, unchecked: Unchecked | None) -> PluginConfig:
+    registry, decided_on = unchecked or (fresh_registry(), None)
+    with refusals_decide_again(decided_on):
+        config = snapshot_config(key)
+        definition = registry.find_definition(key)
+        if definition is not None and definition.is_mandatory:
+            raise IllegalStateChangeError(
+                f"Plugin '{key}' is mandatory (builtin) and cannot be deactivated", key=key
+            )
     return _store_active(config, note, active=False, decided_on=decided_on)
 
 
-def _config(key: str, decided_on: Basis | None) -> PluginConfig:
-    """The snapshot's config of ``key``; an unchecked registry that lacks it decides nothing."""
-    if decided_on is not None and key not in holder.snapshot.configs:
-        raise DecideAgain
-    return snapshot_config(key)
-
-
 def _store_active(
-    config: PluginConfig, note: AuditNote, *, active: bool, decided_on: Basis | None = None
+    config: PluginConfig,
+    note: AuditNote,
+    *,
+    active: bool,
+    decided_on: tuple[int, int] | None = None,
 ) -> PluginConfig:
     if decided_on is None and config.active == active:
         return config
@@ -136,9 +128,7 @@ def _store_active(
     # runs inside a write transaction (it may have to write, and wait for, the database).
     # The audit entry commits with the change (one commit, not two).
     with holder.rebuilding():
-        versions = _store_active_flag(
-            config, note, active=active, decided_on=None if decided_on is None else decided_on[1]
-        )
+        versions = _store_active_flag(config, note, active=active, decided_on=decided_on)
         if versions is None and decided_on is not None:
             raise DecideAgain  # the versions moved, or the flag was so already: check
         config.active = active

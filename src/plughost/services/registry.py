@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from contextlib import suppress
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -27,6 +28,7 @@ from plughost.services.registry_hooks import after_rebuild
 from plughost.services.sources import discover_all, plugin_code_runner, sources_fingerprint
 from plughost.services.state import (
     Change,
+    DecideAgain,
     Versions,
     bump_version,
     one_statement_writes,
@@ -34,6 +36,7 @@ from plughost.services.state import (
 )
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 CHECK_INTERVAL_SECONDS = 0.2
 CONFIG_ORDER = ("-active", "name", "key", "id")
@@ -74,20 +77,25 @@ def fresh_registry() -> Registry:
     return ensure_current()
 
 
-def registry_for_write() -> tuple[Registry, tuple[int, int]] | None:
-    """The registry a write may decide on unchecked, and the versions it was built from.
+Unchecked = tuple[Registry, tuple[int, int]]
+"""The current snapshot's registry, not checked against the stored versions, and the
+``(version, collect_version)`` it was built from: what a write's statement must find stored."""
+
+
+def decide_write(attempt: Callable[[Unchecked | None], T]) -> T:
+    """Run a write decided on the current snapshot, unchecked; else on ``fresh_registry()``.
 
     Where a write can be one statement (PostgreSQL, no transaction open), the statement
     itself checks that the versions the snapshot was built from are still the stored ones
-    (``state.write_and_bump``'s ``decided_on``): the write decides on the current snapshot
-    and spares ``fresh_registry()``'s query. If they moved, it does nothing and raises
-    DecideAgain: decide again on ``fresh_registry()``. Elsewhere None: decide on
-    ``fresh_registry()`` from the start.
+    (``state.write_and_bump``'s ``decided_on``), which spares ``fresh_registry()``'s query:
+    ``attempt`` gets the snapshot's registry and versions. If it raises DecideAgain
+    (nothing was done), or elsewhere, ``attempt(None)`` decides on ``fresh_registry()``.
     """
     if holder.is_ready() and one_statement_writes():
         snapshot = holder.snapshot
-        return snapshot.registry, (snapshot.version, snapshot.collect_version)
-    return None
+        with suppress(DecideAgain):
+            return attempt((snapshot.registry, (snapshot.version, snapshot.collect_version)))
+    return attempt(None)
 
 
 def current_snapshot() -> Snapshot:

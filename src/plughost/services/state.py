@@ -12,12 +12,14 @@ plugin's cached settings.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, models, transaction
 
+from plughost.core.errors import PluginError
 from plughost.db.models import RegistryState
 from plughost.services.sql import fetch_rows, insert_parts
 
@@ -35,6 +37,23 @@ class DecideAgain(Exception):  # noqa: N818 - an instruction to the caller, not 
     done in the one statement that checks them, or it failed in a way an older registry may
     explain. Nothing was written or recorded: decide again on ``fresh_registry()``.
     """
+
+
+@contextmanager
+def refusals_decide_again(decided_on: tuple[int, int] | None) -> Iterator[None]:
+    """Where a write decides on an unchecked registry, a refusal may be that registry's age.
+
+    Inside, a PluginError (not found, a refused value, an illegal change) becomes
+    DecideAgain when ``decided_on`` is set: the write is decided again on a checked
+    registry, which refuses for real if it must (``audited`` records nothing for
+    DecideAgain). With ``decided_on`` None the error goes on as it is.
+    """
+    try:
+        yield
+    except PluginError:
+        if decided_on is None:
+            raise
+        raise DecideAgain from None
 
 
 class Change(enum.Enum):
