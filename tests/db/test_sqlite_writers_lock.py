@@ -137,13 +137,18 @@ def test_a_writer_waits_no_longer_than_the_timeout_then_sqlite_decides(
     wrapper.close()
 
 
-def test_statements_outside_a_transaction_take_no_writers_lock(database: Path) -> None:
+def test_statements_outside_a_transaction_take_no_writers_lock(
+    database: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taken: list[int] = []
+    monkeypatch.setattr(DatabaseWrapper, "_take_writers_lock", lambda self: taken.append(1))
     wrapper = _wrapper(database)
-    holder = os.open(f"{database}.writers", os.O_RDWR | os.O_CREAT)
-    fcntl.flock(holder, fcntl.LOCK_EX)
-    try:
-        with wrapper.cursor() as cursor:
-            cursor.execute("INSERT INTO t VALUES (3)")  # autocommit: SQLite's lock only
-    finally:
-        os.close(holder)
+
+    with wrapper.cursor() as cursor:
+        cursor.execute("INSERT INTO t VALUES (3)")  # autocommit: SQLite's lock only
+
+    assert taken == []
+    _begin(wrapper)  # a transaction takes it
+    assert taken == [1]
+    _end(wrapper)
     wrapper.close()

@@ -23,7 +23,7 @@ def test_the_first_text_is_written_and_kept(tmp_path: Path) -> None:
     assert [p.name for p in path.parent.iterdir()] == ["node_id"]  # no temp file left
 
 
-def test_a_process_that_loses_the_race_never_reads_a_half_written_file(
+def test_a_process_that_loses_the_race_reads_the_winners_text(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The winner has linked its file into place; the loser's link fails and it reads.
