@@ -278,17 +278,15 @@ def _write_metadata_unvetted(
     quote = connection.ops.quote_name
     table = quote(PluginConfig._meta.db_table)
     column = quote("metadata")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET {column} = (CASE WHEN jsonb_typeof({column}) = 'object' "
-            f"THEN {column} ELSE '{{}}'::jsonb END) || %s::jsonb "
-            f"WHERE {quote('key')} = %s RETURNING {column}",
-            [json.dumps(dict(data)), key],
-        )
-        row = cursor.fetchone()
-    if row is None:
+    rows = fetch_rows(
+        f"UPDATE {table} SET {column} = (CASE WHEN jsonb_typeof({column}) = 'object' "
+        f"THEN {column} ELSE '{{}}'::jsonb END) || %s::jsonb "
+        f"WHERE {quote('key')} = %s RETURNING {column}",
+        [json.dumps(dict(data)), key],
+    )
+    if not rows:
         raise PluginNotFoundError(f"No plugin with key '{key}'", key=key)
-    return _metadata_object(row[0])
+    return _metadata_object(rows[0][0])
 
 
 def active_count() -> int:

@@ -26,6 +26,7 @@ from plughost.services.events import PLUGINS_LOADED, trigger_event
 from plughost.services.host import host
 from plughost.services.registry_hooks import after_rebuild
 from plughost.services.sources import discover_all, plugin_code_runner, sources_fingerprint
+from plughost.services.sql import fetch_rows
 from plughost.services.state import (
     Change,
     DecideAgain,
@@ -258,9 +259,7 @@ def read_config_rows() -> list[dict[str, Any]]:
         for field in CONFIG_ORDER
     )
     table = quote(PluginConfig._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {columns} FROM {table} ORDER BY {order}")
-        rows = cursor.fetchall()
+    rows = fetch_rows(f"SELECT {columns} FROM {table} ORDER BY {order}")
     configs = [dict(zip(CONFIG_FIELDS, row, strict=True)) for row in rows]
     for config in configs:
         config["active"] = bool(config["active"])  # SQLite answers 0 or 1

@@ -14,7 +14,7 @@ from typing import Any
 from django.db import connection, models
 
 
-def fetch_rows(statement: str, params: Sequence[int | str | None] = ()) -> list[tuple[Any, ...]]:
+def fetch_rows(statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
     """Run ``statement`` and return its rows."""
     with connection.cursor() as cursor:
         cursor.execute(statement, list(params))

@@ -244,10 +244,7 @@ def write_and_bump(
         f"{_notify(columns)}, first.* FROM (SELECT 1) AS one LEFT JOIN bumped ON TRUE "
         "LEFT JOIN (SELECT * FROM written LIMIT 1) AS first ON TRUE"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(statement, values)
-        row = cursor.fetchone()
-    assert row is not None
+    [row] = fetch_rows(statement, values)  # one row, written or not (the LEFT JOINs)
     if not row[0]:
         return None
     written = tuple(row[2 + len(VERSION_COLUMNS) :])
