@@ -108,7 +108,7 @@ def test_a_plugin_installed_elsewhere_is_not_a_404(
     assert response.json()["value"] == "blue"
 
 
-def test_an_unknown_plugin_is_a_404_after_a_check(api_client: ApiClientFactory) -> None:
+def test_an_unknown_plugin_is_a_404_and_records_no_success(api_client: ApiClientFactory) -> None:
     response = api_client("staff").patch(
         "/api/plugins/nosuchplugin/settings/X/", {"value": 1}, format="json"
     )
