@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from plughost.db.models import PluginConfig
-from plughost.runtime import holder
+from plughost.runtime import holder, metadata_cache
+from plughost.services import plugins as plugin_service
 from tests.conftest import ApiClientFactory
 
 pytestmark = pytest.mark.usefixtures("registry")
@@ -151,3 +154,61 @@ def test_unknown_plugin_is_404(api_client: ApiClientFactory) -> None:
 @pytest.mark.parametrize("method", ["post", "delete"])
 def test_other_methods_are_405(api_client: ApiClientFactory, method: str) -> None:
     assert getattr(api_client("staff"), method)(URL).status_code == 405
+
+
+@pytest.fixture
+def metadata_in_memory() -> Iterator[None]:
+    """The cache as a PostgreSQL server's watcher keeps it while it listens."""
+    metadata_cache.enable()
+    yield
+    metadata_cache.disable()
+
+
+def metadata_reads(queries: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if '"metadata"' in q["sql"]]
+
+
+@pytest.mark.usefixtures("metadata_in_memory")
+def test_a_watched_process_reads_metadata_once_and_its_own_writes_at_once(
+    api_client: ApiClientFactory,
+) -> None:
+    client = api_client("staff")
+    client.put(URL, {"metadata": {"a": 1}}, format="json")
+    client.get(URL)
+
+    with CaptureQueriesContext(connection) as unread:
+        again = client.get(URL)
+    client.patch(URL, {"metadata": {"b": 2}}, format="json")
+    after_patch = client.get(URL)
+    client.put(URL, {"metadata": {"c": 3}}, format="json")
+    after_put = client.get(URL)
+
+    assert again.json() == {"metadata": {"a": 1}}
+    assert metadata_reads(unread) == []
+    assert after_patch.json() == {"metadata": {"a": 1, "b": 2}}
+    assert after_put.json() == {"metadata": {"c": 3}}
+
+
+@pytest.mark.usefixtures("metadata_in_memory")
+def test_cached_metadata_is_a_fresh_object_for_each_reader(api_client: ApiClientFactory) -> None:
+    client = api_client("staff")
+    client.put(URL, {"metadata": {"list": [1]}}, format="json")
+
+    first = plugin_service.get_metadata("sample")
+    first["list"].append(2)  # type: ignore[attr-defined]
+
+    assert plugin_service.get_metadata("sample") == {"list": [1]}
+
+
+@pytest.mark.usefixtures("metadata_in_memory")
+def test_a_deleted_plugin_is_404_though_its_metadata_was_cached(
+    api_client: ApiClientFactory,
+) -> None:
+    client = api_client("staff")
+    if holder.snapshot.configs["sample"]["active"]:
+        plugin_service.deactivate("sample")
+    assert client.get(URL).status_code == 200
+
+    plugin_service.delete("sample")
+
+    assert client.get(URL).status_code == 404

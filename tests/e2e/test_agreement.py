@@ -5,8 +5,10 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
+import psycopg
 import pytest
 import requests
+from psycopg.types.json import Jsonb
 
 from tests.e2e.agreement import Probe, Traffic, fresh_get, token_of, wait_for_agreement
 from tests.e2e.conftest import ServerFactory
@@ -139,3 +141,50 @@ def test_an_install_and_uninstall_reach_every_worker_within_a_second(
     assert after_install <= WITHIN
     assert after_uninstall <= WITHIN
     assert traffic.failures == []
+
+
+def metadata_is(token: str, expected: dict[str, object]) -> Probe:
+    def probe(server: Server) -> bool:
+        response = fresh_get(server, "/api/plugins/sample/metadata/", token)
+        return response.status_code == 200 and response.json() == {"metadata": expected}
+
+    return probe
+
+
+@pytest.mark.skipif(not use_postgres(), reason="PostgreSQL servers keep metadata in memory")
+def test_metadata_written_by_any_means_reaches_every_worker_within_a_second(
+    server_factory: ServerFactory,
+) -> None:
+    server = server_factory(workers=3, env={"PLUGHOST_SAMPLE_PLUGINS": "1"})
+    token = token_of(server)
+    assert server.database_url is not None
+    latencies: list[float] = []
+
+    with Traffic([server], token, (*READ_PATHS, "/api/plugins/sample/metadata/")) as traffic:
+        for value in range(3):  # each worker has read (and keeps) what the last step left
+            replaced = requests.put(
+                server.url("/api/plugins/sample/metadata/"),
+                json={"metadata": {"api": value}},
+                headers={"Authorization": f"Token {token}"},
+                timeout=30,
+            )
+            assert replaced.status_code == 200, replaced.text
+            latencies.append(
+                wait_for_agreement(
+                    [server], metadata_is(token, {"api": value}), samples=SAMPLES, timeout=10
+                )
+            )
+            # As plugin code or another host would: straight into the database.
+            with psycopg.connect(server.database_url, autocommit=True) as database:
+                database.execute(
+                    "UPDATE plugin_pluginconfig SET metadata = %s WHERE key = 'sample'",
+                    [Jsonb({"direct": value})],
+                )
+            latencies.append(
+                wait_for_agreement(
+                    [server], metadata_is(token, {"direct": value}), samples=SAMPLES, timeout=10
+                )
+            )
+
+    assert traffic.failures == []
+    assert max(latencies) <= WITHIN

@@ -300,11 +300,14 @@ class PluginMetadata(APIView):
     @extend_schema(operation_id="plugins_metadata_retrieve", parameters=[PLUGIN_PATH])
     def get(self, request: Request, plugin: str) -> Response:
         """Return the plugin's metadata object."""
-        current_registry()  # the first build stores the configs of plugins found since
+        # The snapshot's configs say which exist (its first build stores those found since);
+        # the metadata itself may come from memory, which knows nothing of deletions.
+        if plugin not in current_snapshot().configs:
+            raise NotFound()
         try:
             metadata = plugin_service.get_metadata(plugin)
         except PluginNotFoundError:
-            raise NotFound() from None
+            raise NotFound() from None  # deleted meanwhile
         return Response({"metadata": metadata})
 
     @extend_schema(operation_id="plugins_metadata_update", parameters=[PLUGIN_PATH])

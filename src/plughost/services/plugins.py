@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from plughost.core.errors import IllegalStateChangeError, PluginNotFoundError
 from plughost.core.registry import Registry
 from plughost.db.models import AuditAction, PluginConfig
-from plughost.runtime import holder
+from plughost.runtime import holder, metadata_cache
 from plughost.services import plugin_apps
 from plughost.services.audit import Actor, AuditNote, audited
 from plughost.services.configs import snapshot_config
@@ -207,14 +207,22 @@ def delete(key: str) -> None:
 
 
 def get_metadata(key: str) -> dict[str, object]:
-    """Return the stored metadata object of ``key``."""
+    """Return the stored metadata object of ``key`` (from memory where the watcher allows)."""
+    return _metadata_object(metadata_cache.get(key, lambda: _stored_metadata(key)))
+
+
+def _stored_metadata(key: str) -> str:
+    """The metadata column of ``key`` as JSON text."""
     # One column by plain SQL: the ORM's query building costs more than this read.
     quote = connection.ops.quote_name
     table = quote(PluginConfig._meta.db_table)
     rows = fetch_rows(f"SELECT {quote('metadata')} FROM {table} WHERE {quote('key')} = %s", [key])
     if not rows:
         raise PluginNotFoundError(f"No plugin with key '{key}'", key=key)
-    return _metadata_object(rows[0][0])
+    stored = rows[0][0]  # text from both backends (Django loads JSON columns itself)
+    if isinstance(stored, bytes):
+        return stored.decode()
+    return stored if isinstance(stored, str) else json.dumps(stored)
 
 
 def _metadata_object(stored: object) -> dict[str, object]:
@@ -238,6 +246,17 @@ def write_metadata(
     # the lock is never awaited while a write transaction is open (activations take them
     # in the other order).
     registry = registry or fresh_registry()
+    try:
+        return _write_metadata(key, data, how, registry)
+    finally:
+        # This process reads its write at once; the trigger's NOTIFY, sent at the commit,
+        # tells the others (and this one again, should a caller's transaction commit later).
+        metadata_cache.forget(key)
+
+
+def _write_metadata(
+    key: str, data: Mapping[str, object], how: MetadataWrite, registry: Registry
+) -> dict[str, object]:
     if not registry.with_mixin("validation"):
         # Nobody vets the change, so nobody needs the old object: one statement.
         stored = _write_metadata_unvetted(key, data, how)

@@ -26,6 +26,8 @@ from plughost.services.sql import fetch_rows, insert_parts
 STATE_ID = 1
 VERSION_COLUMNS = ("version", "collect_version", "settings_version")
 CHANNEL = "plughost_registry"
+METADATA_CHANNEL = "plughost_metadata"
+"""Where a PostgreSQL trigger (migration 0008) names each plugin whose metadata changed."""
 GUARD = "/* guard */ TRUE"
 """Where a ``write_and_bump`` write's WHERE clause takes the check of ``decided_on``."""
 

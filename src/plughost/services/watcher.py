@@ -2,10 +2,12 @@
 
 One daemon thread per process: on PostgreSQL it LISTENs for the NOTIFY that every state
 change sends, which carries the new versions, so a change costs a watcher no query unless it
-must rebuild (with a periodic read as fallback); on SQLite it polls the stored versions,
-a single-row read, every ``POLL_SECONDS``. When the versions moved it rebuilds once while
-requests go on being served from the old snapshot, then swaps. It also sends the process's
-heartbeat. Started by the server (gunicorn's worker hook), never by tests or commands.
+must rebuild (with a periodic read as fallback), and for the NOTIFY a trigger sends for
+every metadata change, which keeps ``metadata_cache`` on while it listens; on SQLite it
+polls the stored versions, a single-row read, every ``POLL_SECONDS``. When the versions
+moved it rebuilds once while requests go on being served from the old snapshot, then
+swaps. It also sends the process's heartbeat. Started by the server (gunicorn's worker
+hook), never by tests or commands.
 """
 
 from __future__ import annotations
@@ -20,12 +22,18 @@ import psycopg
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from plughost.runtime import holder
+from plughost.runtime import holder, metadata_cache
 from plughost.services import nodes
 from plughost.services.notifications import notify_node_out_of_sync
 from plughost.services.reconcile import reconcile_node
 from plughost.services.registry import current_registry, ensure_current
-from plughost.services.state import CHANNEL, Notice, parse_payload, read_versions
+from plughost.services.state import (
+    CHANNEL,
+    METADATA_CHANNEL,
+    Notice,
+    parse_payload,
+    read_versions,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +42,7 @@ FALLBACK_SECONDS = 2.0
 LOCAL_WRITE_WAIT_SECONDS = 0.1
 """How long a watcher lets this process's own setting writes finish telling its cache."""
 RECONCILE_SPACING_SECONDS = 1.0
+LISTENER_KEEPALIVE_SECONDS = 5
 
 _started_in: int | None = None
 _start_lock = threading.Lock()
@@ -135,13 +144,23 @@ def _listen_loop() -> None:
                 user=params.get("USER") or None,
                 password=params.get("PASSWORD") or None,
                 autocommit=True,
+                # A peer gone silent fails the listener's queries in seconds, not minutes.
+                keepalives_idle=LISTENER_KEEPALIVE_SECONDS,
+                keepalives_interval=LISTENER_KEEPALIVE_SECONDS,
+                keepalives_count=3,
+                tcp_user_timeout=int(LISTENER_KEEPALIVE_SECONDS * 3 * 1000),
             ) as listener:
                 listener.execute(f"LISTEN {CHANNEL}")
+                listener.execute(f"LISTEN {METADATA_CHANNEL}")
+                metadata_cache.enable()  # every metadata change is told from now on
                 notified: list[Notice] | None = None
                 while True:
                     _tick(state, notified)
                     notified = _wait_for_change(listener, state.pop("wake_in", FALLBACK_SECONDS))
+                    if notified is None:
+                        listener.execute("SELECT 1")  # a quiet listener must be a live one
         except Exception:
+            metadata_cache.disable()  # changes meanwhile would go untold
             logger.exception("listening for registry changes failed; polling until it works")
             deadline = time.monotonic() + FALLBACK_SECONDS * 5
             while time.monotonic() < deadline:
@@ -150,16 +169,31 @@ def _listen_loop() -> None:
 
 
 def _wait_for_change(listener: psycopg.Connection[Any], timeout: float) -> list[Notice] | None:
-    """Wait up to ``timeout`` s for NOTIFYs; return what they carried, in order.
+    """Wait up to ``timeout`` s for NOTIFYs of a version bump; return what they carried.
 
     Bumps are serialized by the row they update, so the last notification carries the
     newest versions. None after a quiet wait (or an unreadable payload): read them.
+    Metadata notices are handled as they come (``metadata_cache``), and the wait goes on.
     """
-    notices: list[Notice | None] = [
-        parse_payload(n.payload) for n in listener.notifies(timeout=timeout, stop_after=1)
-    ]
-    if notices:  # others may have queued meanwhile: take them without waiting
-        notices += [parse_payload(n.payload) for n in listener.notifies(timeout=0)]
-    if not notices or None in notices:
+    deadline = time.monotonic() + timeout
+    notices: list[Notice | None] = []
+    while not notices:
+        arrived = list(listener.notifies(timeout=max(deadline - time.monotonic(), 0), stop_after=1))
+        if not arrived:
+            return None
+        arrived += listener.notifies(timeout=0)  # others may have queued: take them at once
+        notices = [parse_payload(n.payload) for n in arrived if not _metadata_changed(n)]
+    if None in notices:
         return None
     return [notice for notice in notices if notice is not None]
+
+
+def _metadata_changed(notify: psycopg.Notify) -> bool:
+    """Forget the metadata a notice of ``METADATA_CHANNEL`` names; whether it was one."""
+    if notify.channel != METADATA_CHANNEL:
+        return False
+    if notify.payload:
+        metadata_cache.forget(notify.payload)
+    else:  # a TRUNCATE: every plugin's
+        metadata_cache.forget_all()
+    return True

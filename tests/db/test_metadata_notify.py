@@ -1,0 +1,171 @@
+"""PostgreSQL: every change of a plugin's metadata is told, whoever writes it, and heard."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from django.db import connection, transaction
+
+from plughost.db.models import PluginConfig
+from plughost.runtime import metadata_cache
+from plughost.services import watcher
+from plughost.services.state import (
+    CHANNEL,
+    METADATA_CHANNEL,
+    Change,
+    Notice,
+    bump_version,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+END = "-- end of test --"
+
+
+def _another_connection() -> psycopg.Connection[Any]:
+    params = connection.settings_dict
+    return psycopg.connect(
+        host=params["HOST"] or None,
+        port=params["PORT"] or None,
+        dbname=params["NAME"],
+        user=params["USER"] or None,
+        autocommit=True,
+    )
+
+
+@pytest.fixture
+def listener() -> Iterator[psycopg.Connection[Any]]:
+    if connection.vendor != "postgresql":
+        pytest.skip("LISTEN/NOTIFY and triggers are PostgreSQL's; SQLite keeps no metadata")
+    with _another_connection() as listening:
+        listening.execute(f"LISTEN {METADATA_CHANNEL}")
+        listening.execute(f"LISTEN {CHANNEL}")
+        yield listening
+
+
+@pytest.fixture
+def config() -> PluginConfig:
+    return PluginConfig.objects.create(key="meta", name="Meta", metadata={"colour": "teal"})
+
+
+def told(listening: psycopg.Connection[Any]) -> list[str]:
+    """The keys told since the last call: up to a marker this test sends after its writes."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_notify(%s, %s)", [METADATA_CHANNEL, END])
+    keys: list[str] = []
+    for notify in listening.notifies(timeout=5):
+        if notify.payload == END:
+            break
+        keys.append(notify.payload)
+    return keys
+
+
+def test_a_metadata_write_by_any_means_is_told(
+    listener: psycopg.Connection[Any], config: PluginConfig
+) -> None:
+    told(listener)  # the create: nothing cached can be stale
+
+    PluginConfig.objects.filter(key="meta").update(metadata={"colour": "red"})
+    assert told(listener) == ["meta"]
+
+    config.set_metadata("size", 3)  # plugin code, through InvenTree's model call
+    assert told(listener) == ["meta"]
+
+    config.delete()
+    assert told(listener) == ["meta"]
+
+
+def test_other_changes_to_the_row_tell_nothing(
+    listener: psycopg.Connection[Any], config: PluginConfig
+) -> None:
+    told(listener)
+
+    PluginConfig.objects.filter(key="meta").update(active=True)  # an activation
+    config.name = "Renamed"
+    config.save()  # every column written, the metadata unchanged
+    PluginConfig.objects.filter(key="meta").update(metadata={"colour": "teal"})  # the same
+
+    assert told(listener) == []
+
+
+def test_a_renamed_key_tells_both(listener: psycopg.Connection[Any], config: PluginConfig) -> None:
+    told(listener)
+
+    PluginConfig.objects.filter(key="meta").update(key="renamed")
+
+    assert told(listener) == ["meta", "renamed"]
+
+
+def test_a_rolled_back_write_tells_nothing(
+    listener: psycopg.Connection[Any], config: PluginConfig
+) -> None:
+    told(listener)
+
+    def write_then_fail() -> None:
+        with transaction.atomic():
+            PluginConfig.objects.filter(key="meta").update(metadata={"colour": "red"})
+            raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError):
+        write_then_fail()
+
+    assert told(listener) == []
+
+
+def test_a_truncate_tells_every_plugin(
+    listener: psycopg.Connection[Any], config: PluginConfig
+) -> None:
+    told(listener)
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {PluginConfig._meta.db_table} CASCADE")
+
+    assert told(listener) == [""]
+
+
+@pytest.fixture
+def cached_meta(config: PluginConfig) -> Iterator[list[str]]:
+    """The cache on, holding "meta"; the list names each load after that."""
+    metadata_cache.enable()
+    loads: list[str] = []
+    metadata_cache.get("meta", lambda: "cached")
+    yield loads
+    metadata_cache.disable()
+
+
+def _load(loads: list[str]) -> str:
+    loads.append("meta")
+    return "loaded"
+
+
+def test_the_watcher_forgets_what_a_metadata_notice_names_and_waits_on(
+    listener: psycopg.Connection[Any], cached_meta: list[str]
+) -> None:
+    PluginConfig.objects.filter(key="meta").update(metadata={"colour": "red"})
+
+    assert watcher._wait_for_change(listener, 0.5) is None  # no version moved: a quiet wait
+    assert metadata_cache.get("meta", lambda: _load(cached_meta)) == "loaded"
+    assert metadata_cache.get("meta", lambda: _load(cached_meta)) == "loaded"
+    assert cached_meta == ["meta"]
+
+
+def test_metadata_notices_among_version_bumps(
+    listener: psycopg.Connection[Any], cached_meta: list[str]
+) -> None:
+    PluginConfig.objects.filter(key="meta").update(metadata={"colour": "red"})
+    bumped = bump_version(Change.STATE)
+
+    assert watcher._wait_for_change(listener, 5) == [Notice(bumped)]
+    assert metadata_cache.get("meta", lambda: _load(cached_meta)) == "loaded"
+
+
+def test_a_truncate_notice_forgets_everything(
+    listener: psycopg.Connection[Any], cached_meta: list[str]
+) -> None:
+    with _another_connection() as other:
+        other.execute("SELECT pg_notify(%s, '')", [METADATA_CHANNEL])
+
+    assert watcher._wait_for_change(listener, 0.5) is None
+    assert metadata_cache.get("meta", lambda: _load(cached_meta)) == "loaded"
