@@ -43,6 +43,10 @@ LOCAL_WRITE_WAIT_SECONDS = 0.1
 """How long a watcher lets this process's own setting writes finish telling its cache."""
 RECONCILE_SPACING_SECONDS = 1.0
 LISTENER_KEEPALIVE_SECONDS = 5
+BURST_SECONDS = 0.1
+"""Notices that come within this of the last batch are a burst: gather before acting."""
+SETTLE_SECONDS = 0.02
+"""In a burst, how long a watcher gathers notices before it acts on them all at once."""
 
 _started_in: int | None = None
 _start_lock = threading.Lock()
@@ -154,11 +158,19 @@ def _listen_loop() -> None:
                 listener.execute(f"LISTEN {METADATA_CHANNEL}")
                 metadata_cache.enable()  # every metadata change is told from now on
                 notified: list[Notice] | None = None
+                last_batch = float("-inf")
                 while True:
                     _tick(state, notified)
-                    notified = _wait_for_change(listener, state.pop("wake_in", FALLBACK_SECONDS))
+                    in_burst = time.monotonic() - last_batch < BURST_SECONDS
+                    notified = _wait_for_change(
+                        listener,
+                        state.pop("wake_in", FALLBACK_SECONDS),
+                        settle=SETTLE_SECONDS if in_burst else 0.0,
+                    )
                     if notified is None:
                         listener.execute("SELECT 1")  # a quiet listener must be a live one
+                    else:
+                        last_batch = time.monotonic()
         except Exception:
             metadata_cache.disable()  # changes meanwhile would go untold
             logger.exception("listening for registry changes failed; polling until it works")
@@ -168,12 +180,18 @@ def _listen_loop() -> None:
                 time.sleep(POLL_SECONDS)
 
 
-def _wait_for_change(listener: psycopg.Connection[Any], timeout: float) -> list[Notice] | None:
+def _wait_for_change(
+    listener: psycopg.Connection[Any], timeout: float, *, settle: float = 0.0
+) -> list[Notice] | None:
     """Wait up to ``timeout`` s for NOTIFYs of a version bump; return what they carried.
 
     Bumps are serialized by the row they update, so the last notification carries the
     newest versions. None after a quiet wait (or an unreadable payload): read them.
     Metadata notices are handled as they come (``metadata_cache``), and the wait goes on.
+
+    ``settle``: after the first notice, gather the others that come within this many
+    seconds, so a burst of changes (another worker's activations, say) costs one rebuild,
+    not one each. A change on its own is acted on at once (``settle`` 0).
     """
     deadline = time.monotonic() + timeout
     notices: list[Notice | None] = []
@@ -181,7 +199,9 @@ def _wait_for_change(listener: psycopg.Connection[Any], timeout: float) -> list[
         arrived = list(listener.notifies(timeout=max(deadline - time.monotonic(), 0), stop_after=1))
         if not arrived:
             return None
-        arrived += listener.notifies(timeout=0)  # others may have queued: take them at once
+        if settle:  # asleep, not woken by each one: a wake costs a busy worker the GIL
+            time.sleep(settle)
+        arrived += listener.notifies(timeout=0)  # the others, queued meanwhile
         notices = [parse_payload(n.payload) for n in arrived if not _metadata_changed(n)]
     if None in notices:
         return None

@@ -1,7 +1,8 @@
-"""PostgreSQL: every change of a plugin's metadata is told, whoever writes it, and heard."""
+"""PostgreSQL: every metadata change is told, whoever writes it; how the watcher takes notices."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -169,3 +170,31 @@ def test_a_truncate_notice_forgets_everything(
 
     assert watcher._wait_for_change(listener, 0.5) is None
     assert metadata_cache.get("meta", lambda: _load(cached_meta)) == "loaded"
+
+
+def test_in_a_burst_the_watcher_takes_every_notice_of_its_settle_time_at_once(
+    listener: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = bump_version(Change.STATE)
+    meanwhile: list[Notice] = []
+    real_sleep = time.sleep
+
+    def settle(seconds: float) -> None:  # what other workers commit meanwhile
+        assert seconds == watcher.SETTLE_SECONDS
+        meanwhile.append(Notice(bump_version(Change.STATE)))
+        meanwhile.append(Notice(bump_version(Change.SETTINGS, scope="sample"), "sample"))
+        real_sleep(0.5)  # their NOTIFYs reach the listener's socket
+
+    monkeypatch.setattr(watcher.time, "sleep", settle)
+    batch = watcher._wait_for_change(listener, 5, settle=watcher.SETTLE_SECONDS)
+
+    assert batch == [Notice(first), *meanwhile]
+
+
+def test_a_change_on_its_own_is_taken_without_settling(
+    listener: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bumped = bump_version(Change.STATE)
+    monkeypatch.setattr(watcher.time, "sleep", lambda seconds: pytest.fail("settled"))
+
+    assert watcher._wait_for_change(listener, 5) == [Notice(bumped)]
