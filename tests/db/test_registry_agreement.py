@@ -21,6 +21,7 @@ from plughost.services import nodes, plugin_settings, plugins
 from plughost.services.configs import CONFIG_FIELDS
 from plughost.services.registry import (
     CONFIG_ORDER,
+    NAME_ORDER,
     Discovery,
     ensure_current,
     read_config_rows,
@@ -301,7 +302,11 @@ def test_the_config_rows_read_by_plain_sql_are_the_orms() -> None:
     PluginConfig.objects.filter(key="sample").update(active=True, name="")
 
     assert read_config_rows() == list(
-        PluginConfig.objects.order_by(*CONFIG_ORDER).values(*CONFIG_FIELDS)
+        PluginConfig.objects.order_by(*NAME_ORDER).values(*CONFIG_FIELDS)
+    )
+    rebuild(Discovery.REUSE)
+    assert list(holder.snapshot.configs) == list(
+        PluginConfig.objects.order_by(*CONFIG_ORDER).values_list("key", flat=True)
     )
 
 

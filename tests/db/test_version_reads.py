@@ -20,6 +20,7 @@ from plughost.services.state import (
     Versions,
     bump_version,
     parse_payload,
+    payload_token,
     read_versions,
 )
 
@@ -72,6 +73,21 @@ def test_payload_parses_to_versions() -> None:
     assert parse_payload("7 3") is None
     assert parse_payload("7 x 12") is None
     assert parse_payload("7 3 12 a b") is None
+
+
+def test_payload_tells_what_a_state_change_did_to_the_config_rows() -> None:
+    assert parse_payload("7 3 12 =") == Notice(Versions(7, 3, 12), configs={})
+    assert parse_payload("7 3 12 =+sample") == Notice(Versions(7, 3, 12), configs={"sample": True})
+    assert parse_payload("7 3 12 =-sample") == Notice(Versions(7, 3, 12), configs={"sample": False})
+    assert parse_payload("7 3 12 =*sample") is None
+    assert parse_payload("7 3 12 =+") is None
+    assert payload_token(None, {"sample": True}) == "=+sample"
+    assert payload_token(None, {"sample": False}) == "=-sample"
+    assert payload_token(None, {}) == "="
+    assert payload_token(None, {"a": True, "b": False}) is None  # several: read them again
+    assert payload_token("sample", None) == "sample"
+    with pytest.raises(ValueError, match="not both"):
+        payload_token("sample", {})
 
 
 def test_notify_carries_the_versions_after_the_bump() -> None:

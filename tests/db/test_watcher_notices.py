@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 from django.db import connection, transaction
+from pytest_django import Settings
 
 from plughost.db.models import PluginConfig
-from plughost.runtime import metadata_cache
-from plughost.services import watcher
+from plughost.runtime import holder, metadata_cache
+from plughost.services import plugins, watcher
+from plughost.services.registry import Discovery, rebuild, reload_registry
 from plughost.services.state import (
     CHANNEL,
     METADATA_CHANNEL,
@@ -198,3 +201,23 @@ def test_a_change_on_its_own_is_taken_without_settling(
     monkeypatch.setattr(watcher.time, "sleep", lambda seconds: pytest.fail("settled"))
 
     assert watcher._wait_for_change(listener, 5) == [Notice(bumped)]
+
+
+def test_activations_and_reloads_tell_what_they_did_to_the_config_rows(
+    listener: psycopg.Connection[Any], data_dir: Path, settings: Settings
+) -> None:
+    settings.PLUGHOST_SAMPLE_PLUGINS = True
+    holder.reset()
+    bump_version(Change.STATE)  # the state row exists, as on any server past its first change
+    rebuild(Discovery.RECOLLECT)
+    list(listener.notifies(timeout=0.2))  # what was told so far
+
+    plugins.activate("sample")
+    plugins.deactivate("sample")
+    reload_registry(Discovery.REUSE)
+    reload_registry(Discovery.RECOLLECT)  # its rediscovery may store rows: untold
+
+    told = watcher._wait_for_change(listener, 5, settle=0.5)
+    holder.reset()
+    assert told is not None
+    assert [notice.configs for notice in told] == [{"sample": True}, {"sample": False}, {}, None]

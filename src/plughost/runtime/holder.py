@@ -32,11 +32,15 @@ class Snapshot:
     collect_version: int
     # The stored config rows (id, key, name, package_name, active) read by the same rebuild,
     # by key: every change to them bumps the version, so they are as current as the registry.
+    # Active ones first, each group in ``name_order``: the plugin list's default order.
     configs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     # The validated definitions of the discovery: a rebuild without rediscovery reuses them.
     definitions: Definitions | None = None
     # What the discovery read from disk (``services.sources.sources_fingerprint``).
     sources: Hashable = None
+    # Their keys as the database orders them by name, key and id (its collation decides):
+    # a rebuild that knows what changed regroups them without reading them again.
+    name_order: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -132,7 +132,10 @@ def _store_active(
         if versions is None and decided_on is not None:
             raise DecideAgain  # the versions moved, or the flag was so already: check
         config.active = active
-        rebuild(Discovery.REUSE, stored=versions)
+        # When nothing else changed since this process's snapshot, its config rows are
+        # those with this flag: the rebuild need not read them.
+        known = None if versions is None else {versions.version: {config.key: active}}
+        rebuild(Discovery.REUSE, stored=versions, known=known)
     trigger_event(PLUGIN_ACTIVATED if active else PLUGIN_DEACTIVATED, key=config.key)
     return config
 
@@ -163,6 +166,7 @@ def _store_active_flag(
             update,
             [active, config.pk, active],
             insert=entry,
+            configs={config.key: active},
             decided_on=decided_on,
         )
         if written is None:
@@ -176,7 +180,7 @@ def _store_active_flag(
             PluginConfig.objects.filter(pk=config.pk).exclude(active=active).update(active=active)
         )
         if updated:
-            versions = bump_version(Change.STATE)
+            versions = bump_version(Change.STATE, configs={config.key: active})
         note.record_success()
     return versions
 

@@ -10,7 +10,7 @@ import enum
 import logging
 from collections.abc import Callable, Mapping
 from contextlib import suppress
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -29,6 +29,7 @@ from plughost.services.sources import discover_all, plugin_code_runner, sources_
 from plughost.services.sql import fetch_rows
 from plughost.services.state import (
     Change,
+    ConfigFlags,
     DecideAgain,
     Versions,
     bump_version,
@@ -41,6 +42,8 @@ T = TypeVar("T")
 
 CHECK_INTERVAL_SECONDS = 0.2
 CONFIG_ORDER = ("-active", "name", "key", "id")
+NAME_ORDER = ("name", "key", "id")
+"""The order config rows are read in; the snapshot groups them by ``active`` (CONFIG_ORDER)."""
 
 
 class Discovery(enum.Enum):
@@ -106,13 +109,17 @@ def current_snapshot() -> Snapshot:
 
 
 def ensure_current(
-    stored: Versions | None = None, *, notified: Mapping[int, str] | None = None
+    stored: Versions | None = None,
+    *,
+    notified: Mapping[int, str] | None = None,
+    known: Mapping[int, ConfigFlags] | None = None,
 ) -> Registry:
     """Catch up with the stored versions: forget changed settings, rebuild once if needed.
 
     ``stored``: the versions already known to be stored (a NOTIFY's payload); read if None.
     ``notified``: from the watcher, the plugin whose settings each settings version
-    changed, as the NOTIFYs told (empty when it polled).
+    changed, as the NOTIFYs told (empty when it polled). ``known``: what each state
+    change did to the config rows, by version, as the NOTIFYs told (see ``rebuild``).
     """
     if stored is None:
         stored = read_versions()
@@ -128,7 +135,9 @@ def ensure_current(
         ):
             return snapshot.registry
         recollect = stored.collect_version != snapshot.collect_version
-        return rebuild(Discovery.RECOLLECT if recollect else Discovery.REUSE, stored=stored)
+        return rebuild(
+            Discovery.RECOLLECT if recollect else Discovery.REUSE, stored=stored, known=known
+        )
 
 
 def _catch_up_settings(version: int, notified: Mapping[int, str] | None) -> None:
@@ -157,14 +166,22 @@ def _catch_up_settings(version: int, notified: Mapping[int, str] | None) -> None
 def reload_registry(discovery: Discovery) -> Registry:
     """Rebuild here and tell every other process to rebuild (the API's ``reload/``)."""
     with holder.rebuilding():  # this process's watcher then finds the snapshot current
-        bumped = bump_version(Change.PACKAGES if discovery is Discovery.RECOLLECT else Change.STATE)
-        registry = rebuild(discovery, renew=True, stored=bumped)
+        if discovery is Discovery.RECOLLECT:
+            # Its rediscovery may store configs after the bump: the others read them all.
+            bumped = bump_version(Change.PACKAGES)
+        else:
+            bumped = bump_version(Change.STATE, configs={})
+        registry = rebuild(discovery, renew=True, stored=bumped, known={bumped.version: {}})
     trigger_event(PLUGINS_LOADED)
     return registry
 
 
 def rebuild(
-    discovery: Discovery, *, renew: bool = False, stored: Versions | None = None
+    discovery: Discovery,
+    *,
+    renew: bool = False,
+    stored: Versions | None = None,
+    known: Mapping[int, ConfigFlags] | None = None,
 ) -> Registry:
     """Build a new snapshot and swap it in; a failed build keeps the previous one.
 
@@ -172,11 +189,14 @@ def rebuild(
     or a rediscovery. ``stored``: the versions this process has just committed (a bump's
     answer), so they need no read; the configs are read after that commit, so they are at
     least as new (a change committed in between makes the watcher rebuild once more).
+    ``known``: what state changes did to the config rows, by the version each bumped to;
+    when it tells of every change since the current snapshot (each moves ``version`` by
+    one), the rows are the snapshot's with those flags, and are not read again.
     """
     with holder.rebuilding():
         previous = holder.snapshot
         try:
-            snapshot = _build_snapshot(discovery, previous, renew=renew, stored=stored)
+            snapshot = _build_snapshot(discovery, previous, renew=renew, stored=stored, known=known)
         except Exception:
             if previous.version < 0:
                 raise
@@ -187,9 +207,9 @@ def rebuild(
         holder.swap(snapshot, same_configs=same_configs)
         active = [key for key, row in snapshot.configs.items() if row["active"]]
         after_rebuild(previous.registry, snapshot.registry, active, resync=rediscovered)
-        known = set(previous.registry.errors)
+        reported = set(previous.registry.errors)
         for error in snapshot.registry.errors:
-            if error not in known:  # once, not at every rebuild while it lasts
+            if error not in reported:  # once, not at every rebuild while it lasts
                 logger.warning(
                     "plugin %s failed at %s: %s", error.name, error.stage.value, error.message
                 )
@@ -201,7 +221,12 @@ def _config_ids(snapshot: Snapshot) -> set[int]:
 
 
 def _build_snapshot(
-    discovery: Discovery, previous: Snapshot, *, renew: bool, stored: Versions | None
+    discovery: Discovery,
+    previous: Snapshot,
+    *,
+    renew: bool,
+    stored: Versions | None,
+    known: Mapping[int, ConfigFlags] | None,
 ) -> Snapshot:
     stored = stored or read_versions()
     runner = plugin_code_runner()
@@ -217,16 +242,21 @@ def _build_snapshot(
                 found.candidates, host_version=str(settings.PLUGHOST_HOST_VERSION)
             )
             sync_configs(definitions)
+            known = None  # it may have stored configs: read them
         else:  # nothing discovery reads has changed on disk: it would find the same plugins
             check_configs = True
-    # In the plugin list's default order, so a page of it needs no sorting (nor collation).
-    configs = {row["key"]: row for row in read_config_rows()}
+    rows = _known_rows(previous, stored, known)
+    if rows is None:
+        rows = read_config_rows()
+    configs = _in_list_order(rows)
     if check_configs and not configs.keys() >= definitions.by_key.keys():
         sync_configs(definitions)  # configs deleted since the last discovery come back
-        configs = {row["key"]: row for row in read_config_rows()}
+        rows = read_config_rows()
+        configs = _in_list_order(rows)
     for row in configs.values():
-        # What ?search= matches, folded once here; no term holds a newline (terms split on it).
-        row["search_text"] = f"{row['key']}\n{row['name'] or ''}".casefold()
+        if "search_text" not in row:  # kept by a row that did not change
+            # What ?search= matches, folded once; no term holds a newline (terms split on it).
+            row["search_text"] = f"{row['key']}\n{row['name'] or ''}".casefold()
     active_keys = {key for key, row in configs.items() if row["active"]}
     # AppMixin plugins' Django apps join this process first; one that cannot is not loaded.
     app_errors = plugin_apps.ensure_apps(definitions, active_keys)
@@ -242,21 +272,62 @@ def _build_snapshot(
         renew=renew,
     )
     return Snapshot(
-        registry, found, stored.version, stored.collect_version, configs, definitions, sources
+        registry,
+        found,
+        stored.version,
+        stored.collect_version,
+        configs,
+        definitions,
+        sources,
+        name_order=tuple(row["key"] for row in rows),
     )
 
 
-def read_config_rows() -> list[dict[str, Any]]:
-    """Every config row (CONFIG_FIELDS) in CONFIG_ORDER, as dicts: what each rebuild reads.
+def _known_rows(
+    previous: Snapshot, stored: Versions, known: Mapping[int, ConfigFlags] | None
+) -> list[dict[str, Any]] | None:
+    """The config rows in NAME_ORDER after the changes ``known`` tells of; None: read them.
 
-    Plain SQL, the ORM's ``order_by(*CONFIG_ORDER).values(*CONFIG_FIELDS)`` spelt out: every
-    activation pays for this read, and building the ORM query cost more than running it.
+    Only when it tells of every change since ``previous``: each state change moves
+    ``version`` by one, so those are the ones numbered above its version, up to
+    ``stored``'s. Rows that did not change are the previous snapshot's own.
+    """
+    if not known or previous.version < 0:
+        return None
+    numbers = range(previous.version + 1, stored.version + 1)
+    if not numbers or any(number not in known for number in numbers):
+        return None
+    flags: dict[str, bool] = {}
+    for number in numbers:
+        flags.update(known[number])
+    if not flags.keys() <= previous.configs.keys():
+        return None
+    return [
+        {**row, "active": flags[key]} if key in flags else cast(dict[str, Any], row)
+        for key in previous.name_order
+        for row in (previous.configs[key],)
+    ]
+
+
+def _in_list_order(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Rows in NAME_ORDER, by key, in CONFIG_ORDER: active ones first, each group in order.
+
+    The plugin list's default order, so a page of it needs no sorting (nor collation).
+    """
+    return {row["key"]: row for active in (True, False) for row in rows if row["active"] is active}
+
+
+def read_config_rows() -> list[dict[str, Any]]:
+    """Every config row (CONFIG_FIELDS) in NAME_ORDER, as dicts: what a rebuild reads.
+
+    Plain SQL, the ORM's ``order_by(*NAME_ORDER).values(*CONFIG_FIELDS)`` spelt out: building
+    the ORM query cost more than running it.
     """
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field) for field in CONFIG_FIELDS)
     order = ", ".join(
         f"{quote(field.lstrip('-'))} {'DESC' if field.startswith('-') else 'ASC'}"
-        for field in CONFIG_ORDER
+        for field in NAME_ORDER
     )
     table = quote(PluginConfig._meta.db_table)
     rows = fetch_rows(f"SELECT {columns} FROM {table} ORDER BY {order}")

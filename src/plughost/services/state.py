@@ -4,15 +4,16 @@
 when the installed plugins change (rediscover), ``settings_version`` when a setting changes
 (clear setting caches, no rebuild). On PostgreSQL each bump also sends a NOTIFY on
 ``CHANNEL``, delivered when the transaction commits, so watchers wake at once; its payload is
-the three counters after the bump and, for a setting change, the plugin's key
-(:func:`parse_payload`), so a watcher needs no query to learn them, and drops only that
-plugin's cached settings.
+the three counters after the bump and, for a setting change, the plugin's key, for an
+activation or a reload what it did to the config rows (:func:`parse_payload`), so a watcher
+needs no query to learn them, drops only that plugin's cached settings, and need not read
+the config rows again.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -85,23 +86,64 @@ def read_versions() -> Versions:
     return _versions(rows[0]) if rows else Versions()
 
 
+ConfigFlags = Mapping[str, bool]
+"""What a state change did to the config rows: the active flags it stored, by plugin key
+(empty: it changed no config row). A rebuild that knows this of every change since its
+snapshot applies it to the snapshot's rows instead of reading them all again."""
+
+
 @dataclass(frozen=True)
 class Notice:
-    """What one NOTIFY says: the counters after a bump, and whose settings it changed."""
+    """What one NOTIFY says: the counters after a bump, and what the change was."""
 
     versions: Versions
     scope: str | None = None  # the plugin key of a setting change
+    configs: ConfigFlags | None = None  # what a state change did to config rows; None: unknown
 
 
 def parse_payload(payload: str) -> Notice | None:
-    """Return what a NOTIFY on ``CHANNEL`` carries; None for any other payload."""
+    """Return what a NOTIFY on ``CHANNEL`` carries; None for any other payload.
+
+    After the counters, one token may follow: the plugin key of a setting change, or
+    ``=`` (no config row changed), ``=+key`` or ``=-key`` (that plugin was activated or
+    deactivated). Plugin keys are slugs, which never start with ``=``.
+    """
     parts = payload.split()
     counters, scope = parts[: len(VERSION_COLUMNS)], parts[len(VERSION_COLUMNS) :]
     if len(counters) != len(VERSION_COLUMNS) or len(scope) > 1:
         return None
     if not all(part.isdigit() for part in counters):
         return None
-    return Notice(_versions(counters), scope[0] if scope else None)
+    versions = _versions(counters)
+    if not scope:
+        return Notice(versions)
+    if not scope[0].startswith("="):
+        return Notice(versions, scope[0])
+    configs = _config_flags(scope[0][1:])
+    return None if configs is None else Notice(versions, configs=configs)
+
+
+def _config_flags(token: str) -> ConfigFlags | None:
+    """``""``: no config row changed; ``+key``/``-key``: one flag; None: unreadable."""
+    if not token:
+        return {}
+    if len(token) < 2 or token[0] not in "+-":
+        return None
+    return {token[1:]: token[0] == "+"}
+
+
+def payload_token(scope: str | None, configs: ConfigFlags | None) -> str | None:
+    """What a bump's NOTIFY says after the counters (see :func:`parse_payload`)."""
+    if configs is None:
+        return scope
+    if scope is not None:
+        raise ValueError("a notice tells of a setting change or of config rows, not both")
+    if not configs:
+        return "="
+    if len(configs) > 1:
+        return None  # a notice names one flag; several are read again
+    [(key, active)] = configs.items()
+    return f"={'+' if active else '-'}{key}"
 
 
 def one_statement_writes() -> bool:
@@ -122,9 +164,9 @@ def _increments(change: Change) -> str:
 
 
 def _notify(columns: str) -> str:
-    """The ``pg_notify`` of a bump: the counters after it, then the scope.
+    """The ``pg_notify`` of a bump: the counters after it, then its token (``payload_token``).
 
-    Its parameters: the channel, the scope.
+    Its parameters: the channel, the token.
     """
     return f"pg_notify(%s, concat_ws(' ', {columns}, %s::text))"
 
@@ -147,24 +189,28 @@ _BUMPED = {
 }
 
 
-def bump_version(change: Change, *, scope: str | None = None) -> Versions:
+def bump_version(
+    change: Change, *, scope: str | None = None, configs: ConfigFlags | None = None
+) -> Versions:
     """Increment the counters ``change`` concerns; return them.
 
     Call inside the transaction of the change, so the bump commits (and notifies) with it.
     One statement (``UPDATE ... RETURNING``; on PostgreSQL with the ``pg_notify`` in it),
     which is atomic by itself: every write of the API pays for it. ``scope``: the plugin
-    whose settings changed, told to the watchers.
+    whose settings changed, told to the watchers; ``configs``: what the change did to the
+    config rows, all of it (see ``ConfigFlags``), told to the watchers.
     """
-    bumped = _bump(change, scope)
+    token = payload_token(scope, configs)
+    bumped = _bump(change, token)
     if bumped is None:  # the row does not exist yet (a database older than its first change)
         with transaction.atomic():
             RegistryState.objects.get_or_create(pk=STATE_ID)
-        bumped = _bump(change, scope)
+        bumped = _bump(change, token)
         assert bumped is not None
     return bumped
 
 
-def _bump(change: Change, scope: str | None) -> Versions | None:
+def _bump(change: Change, token: str | None) -> Versions | None:
     quote = connection.ops.quote_name
     table = quote(RegistryState._meta.db_table)
     columns = _columns()
@@ -174,7 +220,7 @@ def _bump(change: Change, scope: str | None) -> Versions | None:
     if connection.vendor == "postgresql":
         rows = fetch_rows(
             f"WITH bumped AS ({update}) SELECT {columns}, {_notify(columns)} FROM bumped",
-            [STATE_ID, CHANNEL, scope],
+            [STATE_ID, CHANNEL, token],
         )
     else:
         rows = fetch_rows(update, [STATE_ID])
@@ -196,6 +242,7 @@ def write_and_bump(
     *,
     insert: models.Model | None = None,
     scope: str | None = None,
+    configs: ConfigFlags | None = None,
     decided_on: tuple[int, int] | None = None,
 ) -> Written | None:
     """PostgreSQL, outside any transaction: a change and its bump as one statement.
@@ -239,7 +286,7 @@ def write_and_bump(
         f"bumped AS (UPDATE {state_table} SET {_increments(change)} "
         f"WHERE {quote('id')} = %s AND EXISTS (SELECT 1 FROM written) RETURNING {columns})"
     )
-    values += [STATE_ID, CHANNEL, scope]
+    values += [STATE_ID, CHANNEL, payload_token(scope, configs)]
     statement = (
         f"WITH {', '.join(parts)} SELECT (SELECT count(*) FROM written), "
         f"{', '.join(f'bumped.{quote(c)}' for c in VERSION_COLUMNS)}, "
@@ -251,5 +298,5 @@ def write_and_bump(
         return None
     written = tuple(row[2 + len(VERSION_COLUMNS) :])
     if row[1] is None:  # written, but the state row does not exist yet (a brand-new database)
-        return Written(bump_version(change, scope=scope), written)
+        return Written(bump_version(change, scope=scope, configs=configs), written)
     return Written(_versions(row[1 : 1 + len(VERSION_COLUMNS)]), written)
