@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from plughost.api.actors import actor_of
+from plughost.api.boolean_bodies import boolean_body
 from plughost.api.cleaning import check_tree
 from plughost.api.pagination import EnvelopePagination
 from plughost.api.permissions import IsStaff, IsSuperuser, ReadAuthenticatedWriteSuperuser
@@ -239,9 +240,12 @@ class PluginActivate(APIView):
             fresh_registry()
             if plugin not in current_snapshot().configs:
                 raise NotFound()
-        serializer = PluginActivateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        active = bool(serializer.validated_data.get("active", True))
+        flags = boolean_body(PluginActivateSerializer, request.data)
+        if flags is None:
+            serializer = PluginActivateSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            flags = serializer.validated_data
+        active = bool(flags.get("active", True))
         config = _set_active(plugin, active, request, unchecked)
         body: dict[str, bool] = {"active": config.active}
         if config.active and plugin_apps.needs_restart(plugin):
@@ -258,9 +262,11 @@ class PluginReload(APIView):
     @extend_schema(operation_id="plugins_reload_create", responses={201: PluginReloadSerializer})
     def post(self, request: Request) -> Response:
         """Rebuild the registry; ``collect_plugins`` rediscovers plugins first."""
-        serializer = PluginReloadSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        flags = serializer.validated_data
+        flags = boolean_body(PluginReloadSerializer, request.data)
+        if flags is None:
+            serializer = PluginReloadSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            flags = serializer.validated_data
         reload_registry(Discovery.RECOLLECT if flags["collect_plugins"] else Discovery.REUSE)
         return Response(dict(flags), status=status.HTTP_201_CREATED)
 
