@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from pytest_django import Settings
 
 from plughost.db.models import PluginConfig
 from plughost.runtime import holder
-from plughost.services import plugins
+from plughost.services import plugins, sources
 from plughost.services.registry import Discovery, rebuild
 from plughost.services.sources import sources_fingerprint
 
@@ -102,6 +103,32 @@ def test_a_package_added_within_the_same_timestamp_still_changes_the_fingerprint
     os.utime(site, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # a filesystem with coarse times
 
     assert sources_fingerprint() != before
+
+
+def test_a_settled_folder_is_listed_once_while_its_timestamp_stays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data_dir: Path
+) -> None:
+    site = tmp_path / "site-packages"
+    (site / "plugin-1.0.dist-info").mkdir(parents=True)
+    settled = time.time_ns() - 10 * 10**9
+    os.utime(site, ns=(settled, settled))  # last changed well before it is listed
+    monkeypatch.syspath_prepend(str(site))
+    listed: list[str] = []
+    real_listdir = sources.os.listdir
+
+    def listdir(folder: str) -> list[str]:
+        listed.append(folder)
+        return real_listdir(folder)
+
+    monkeypatch.setattr(sources.os, "listdir", listdir)
+    before = sources_fingerprint()
+    assert sources_fingerprint() == before
+    assert listed.count(str(site)) == 1
+
+    (site / "plugin-2.0.dist-info").mkdir()  # an upgrade: the folder's timestamp moves
+
+    assert sources_fingerprint() != before
+    assert listed.count(str(site)) == 2
 
 
 def test_the_fingerprint_sees_files_in_sub_folders_and_enters_no_symlinked_folder(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -68,8 +69,7 @@ def sources_fingerprint() -> Fingerprint:
         ("settings", int(settings.PLUGHOST_PLUGINS_ENABLED), int(settings.PLUGHOST_SAMPLE_PLUGINS))
     ]
     for path in dict.fromkeys(sys.path):
-        entries.append(_stat(path or "."))
-        entries.append(_listing(path or "."))
+        entries.extend(_folder(path or "."))
     for folder in plugin_folders():
         entries.append(_stat(str(folder)))
         entries.extend(sorted(_files(str(folder))))
@@ -93,15 +93,39 @@ def _files(folder: str) -> Iterator[tuple[str, int, int]]:
             continue
 
 
-def _listing(folder: str) -> tuple[str, int, int]:
-    """The folder's entry names, hashed: a package's dist-info folder is named with its
-    version, so an install, upgrade or removal shows here even where a filesystem's
-    timestamps are too coarse to tell two changes in one second apart."""
+SETTLED_SECONDS = 2.0
+"""A folder listed this long after its last change cannot change again unseen: a later
+change moves its timestamp, on any filesystem whose timestamps are this fine or finer."""
+
+_listings: dict[str, tuple[int, tuple[str, int, int]]] = {}
+
+
+def _folder(folder: str) -> tuple[tuple[str, int, int], tuple[str, int, int]]:
+    """``_stat`` of a ``sys.path`` folder and its entry names, hashed.
+
+    A package's dist-info folder is named with its version, so an install, upgrade or
+    removal shows in the names even where timestamps are too coarse to tell two changes in
+    one second apart. Names listed ``SETTLED_SECONDS`` after the folder's last change are
+    kept while its timestamp stays: site-packages holds hundreds of entries, and listing,
+    sorting and hashing them was most of a collecting reload's check.
+    """
+    try:
+        found = os.stat(folder)
+    except OSError:
+        return (folder, -1, -1), (f"{folder}/", -1, -1)
+    stat = (folder, found.st_mtime_ns, found.st_size)
+    kept = _listings.get(folder)
+    if kept is not None and kept[0] == found.st_mtime_ns:
+        return stat, kept[1]
+    listed_at = time.time_ns()
     try:
         names = sorted(os.listdir(folder))
     except OSError:
-        return (f"{folder}/", -1, -1)
-    return (f"{folder}/", len(names), hash("\0".join(names)))
+        return stat, (f"{folder}/", -1, -1)
+    listing = (f"{folder}/", len(names), hash("\0".join(names)))
+    if listed_at - found.st_mtime_ns >= SETTLED_SECONDS * 1e9:
+        _listings[folder] = (found.st_mtime_ns, listing)
+    return stat, listing
 
 
 def _stat(path: str) -> tuple[str, int, int]:
