@@ -8,6 +8,7 @@ query log).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,13 +22,28 @@ def fetch_rows(statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ..
         return list(cursor.fetchall())
 
 
-def insert_parts(row: models.Model) -> tuple[str, str, list[Any]]:
-    """The quoted table, the column list and the values of an unsaved row (pk left out)."""
+@functools.lru_cache(maxsize=32)
+def _inserted_fields(model: type[models.Model]) -> tuple[models.Field[Any, Any], ...]:
+    return tuple(field for field in model._meta.concrete_fields if not field.primary_key)
+
+
+def insert_columns(model: type[models.Model]) -> tuple[str, str, int]:
+    """The quoted table, the column list and the number of values of an INSERT of ``model``.
+
+    The columns of :func:`insert_values`, in its order (the pk is left out).
+    """
     quote = connection.ops.quote_name
-    fields = [field for field in row._meta.concrete_fields if not field.primary_key]
+    fields = _inserted_fields(model)
     names = ", ".join(quote(field.column or field.attname) for field in fields)
-    values = [field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields]
-    return quote(row._meta.db_table), names, values
+    return quote(model._meta.db_table), names, len(fields)
+
+
+def insert_values(row: models.Model) -> list[Any]:
+    """The values of an unsaved row, as the database takes them (see insert_columns)."""
+    return [
+        field.get_db_prep_save(getattr(row, field.attname), connection)
+        for field in _inserted_fields(type(row))
+    ]
 
 
 def insert_row(row: models.Model) -> None:
@@ -36,7 +52,7 @@ def insert_row(row: models.Model) -> None:
     For rows nobody reads back at once (audit entries): ``Model.save`` costs several
     times the statement, and an audited write pays for one on every request.
     """
-    table, names, values = insert_parts(row)
-    marks = ", ".join(["%s"] * len(values))
+    table, names, count = insert_columns(type(row))
+    marks = ", ".join(["%s"] * count)
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})", values)
+        cursor.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})", insert_values(row))

@@ -13,6 +13,7 @@ the config rows again.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from django.db import connection, models, transaction
 
 from plughost.core.errors import PluginError
 from plughost.db.models import RegistryState
-from plughost.services.sql import fetch_rows, insert_parts
+from plughost.services.sql import fetch_rows, insert_columns, insert_values
 
 STATE_ID = 1
 VERSION_COLUMNS = ("version", "collect_version", "settings_version")
@@ -227,6 +228,45 @@ def _bump(change: Change, token: str | None) -> Versions | None:
     return _versions(rows[0]) if rows else None
 
 
+@functools.lru_cache(maxsize=64)
+def _one_statement(
+    change: Change, write: str, insert: type[models.Model] | None, *, guarded: bool
+) -> str:
+    """The text of a ``write_and_bump`` statement; its values go apart, in this order:
+    the guard's (if ``guarded``), the write's, the inserted row's, the bump's.
+
+    The same few shapes come again on every write: built once each, not per request.
+    """
+    quote = connection.ops.quote_name
+    columns = _columns()
+    state_table = quote(RegistryState._meta.db_table)
+    parts = []
+    if guarded:
+        parts.append(
+            f"guard AS (SELECT 1 FROM {state_table} WHERE {quote('id')} = %s "
+            f"AND {quote('version')} = %s AND {quote('collect_version')} = %s)"
+        )
+        write = write.replace(GUARD, "EXISTS (SELECT 1 FROM guard)")
+    parts.append(f"written AS ({write})")
+    if insert is not None:
+        table, names, count = insert_columns(insert)
+        marks = ", ".join(["%s"] * count)
+        parts.append(
+            f"inserted AS (INSERT INTO {table} ({names}) "
+            f"SELECT {marks} WHERE EXISTS (SELECT 1 FROM written))"
+        )
+    parts.append(
+        f"bumped AS (UPDATE {state_table} SET {_increments(change)} "
+        f"WHERE {quote('id')} = %s AND EXISTS (SELECT 1 FROM written) RETURNING {columns})"
+    )
+    return (
+        f"WITH {', '.join(parts)} SELECT (SELECT count(*) FROM written), "
+        f"{', '.join(f'bumped.{quote(c)}' for c in VERSION_COLUMNS)}, "
+        f"{_notify(columns)}, first.* FROM (SELECT 1) AS one LEFT JOIN bumped ON TRUE "
+        "LEFT JOIN (SELECT * FROM written LIMIT 1) AS first ON TRUE"
+    )
+
+
 @dataclass(frozen=True)
 class Written:
     """What ``write_and_bump`` did: the versions after its bump, and the row it wrote."""
@@ -260,38 +300,13 @@ def write_and_bump(
         raise RuntimeError("write_and_bump is one PostgreSQL statement outside a transaction")
     if GUARD not in write:
         raise ValueError("write_and_bump's write must hold state.GUARD in its WHERE clause")
-    quote = connection.ops.quote_name
-    columns = _columns()
-    state_table = quote(RegistryState._meta.db_table)
-    parts = []
-    values: list[Any] = []
-    if decided_on is not None:
-        parts.append(
-            f"guard AS (SELECT 1 FROM {state_table} WHERE {quote('id')} = %s "
-            f"AND {quote('version')} = %s AND {quote('collect_version')} = %s)"
-        )
-        values += [STATE_ID, *decided_on]
-        write = write.replace(GUARD, "EXISTS (SELECT 1 FROM guard)")
-    parts.append(f"written AS ({write})")
+    values: list[Any] = [] if decided_on is None else [STATE_ID, *decided_on]
     values += params
     if insert is not None:
-        table, names, inserted = insert_parts(insert)
-        marks = ", ".join(["%s"] * len(inserted))
-        parts.append(
-            f"inserted AS (INSERT INTO {table} ({names}) "
-            f"SELECT {marks} WHERE EXISTS (SELECT 1 FROM written))"
-        )
-        values += inserted
-    parts.append(
-        f"bumped AS (UPDATE {state_table} SET {_increments(change)} "
-        f"WHERE {quote('id')} = %s AND EXISTS (SELECT 1 FROM written) RETURNING {columns})"
-    )
+        values += insert_values(insert)
     values += [STATE_ID, CHANNEL, payload_token(scope, configs)]
-    statement = (
-        f"WITH {', '.join(parts)} SELECT (SELECT count(*) FROM written), "
-        f"{', '.join(f'bumped.{quote(c)}' for c in VERSION_COLUMNS)}, "
-        f"{_notify(columns)}, first.* FROM (SELECT 1) AS one LEFT JOIN bumped ON TRUE "
-        "LEFT JOIN (SELECT * FROM written LIMIT 1) AS first ON TRUE"
+    statement = _one_statement(
+        change, write, None if insert is None else type(insert), guarded=decided_on is not None
     )
     [row] = fetch_rows(statement, values)  # one row, written or not (the LEFT JOINs)
     if not row[0]:
