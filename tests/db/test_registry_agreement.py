@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 from pytest_django import Settings
 
-from plughost.db.models import NodeProcess, PluginConfig
+from plughost.db.models import NodeProcess, PluginConfig, PluginSetting
 from plughost.runtime import holder, recent
 from plughost.services import nodes, plugin_settings, plugins
 from plughost.services.configs import CONFIG_FIELDS
@@ -331,3 +331,21 @@ def test_the_plugin_packages_of_a_report_are_scanned_once_per_discovery(
     nodes.plugin_packages()
     nodes.plugin_packages()
     assert len(scans) == scanned + 1
+
+
+def test_the_setting_rows_read_by_plain_sql_are_the_orms() -> None:
+    config = PluginConfig.objects.get(key="sample")
+    PluginSetting.objects.filter(plugin=config).update(protected=True)
+    PluginSetting.objects.filter(plugin=config, key="NUMERICAL_SETTING").update(
+        protected=False, hidden=True, value="7"
+    )
+
+    read = plugin_settings.read_setting_rows(config.pk)
+    expected = list(PluginSetting.objects.filter(plugin=config))
+
+    assert len(read) == len(expected) > 1
+    fields = [field.attname for field in PluginSetting._meta.concrete_fields]
+    assert [[getattr(row, name) for name in fields] for row in read] == [
+        [getattr(row, name) for name in fields] for row in expected
+    ]
+    assert all(type(row.protected) is bool and type(row.hidden) is bool for row in read)

@@ -8,7 +8,7 @@ from functools import partial
 from types import MappingProxyType
 
 from django.apps import apps
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 
 from plughost.core.definition import PluginDefinition
 from plughost.core.errors import (
@@ -25,6 +25,7 @@ from plughost.runtime.holder import value_marker
 from plughost.services.audit import Actor, audited
 from plughost.services.configs import snapshot_config
 from plughost.services.events import PLUGIN_SETTING_SAVED, trigger_event
+from plughost.services.sql import fetch_rows
 from plughost.services.state import (
     GUARD,
     Change,
@@ -114,10 +115,36 @@ def stored_rows(config: PluginConfig) -> Mapping[str, PluginSetting]:
     """
 
     def load() -> Mapping[str, PluginSetting]:
-        rows = PluginSetting.objects.filter(plugin_id=config.pk)
-        return MappingProxyType({row.key.upper(): row for row in rows})
+        return MappingProxyType({row.key.upper(): row for row in read_setting_rows(config.pk)})
 
     return holder.cached(rows_marker(config.pk), load)
+
+
+def read_setting_rows(config_pk: int) -> list[PluginSetting]:
+    """The stored setting rows of one plugin, in the model's order, by plain SQL.
+
+    A process whose cache another worker's writes keep emptying (SQLite has no NOTIFY to
+    say whose settings changed) loads these on nearly every write; building the ORM's
+    query cost several times running it. SQLite answers booleans as 0 or 1.
+    """
+    fields = PluginSetting._meta.concrete_fields
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column or field.attname) for field in fields)
+    table = quote(PluginSetting._meta.db_table)
+    rows = fetch_rows(
+        f"SELECT {columns} FROM {table} WHERE {quote('plugin_id')} = %s ORDER BY {quote('id')}",
+        [config_pk],
+    )
+    names = [field.attname for field in fields]
+    flags = [isinstance(field, models.BooleanField) for field in fields]
+    return [
+        PluginSetting.from_db(
+            connection.alias,
+            names,
+            [bool(value) if flag else value for value, flag in zip(row, flags, strict=True)],
+        )
+        for row in rows
+    ]
 
 
 def rows_marker(config_pk: int) -> tuple[str, int]:
@@ -351,7 +378,13 @@ def _updated_copy(cached: PluginSetting, stored: str, *, protected: bool) -> Plu
 
     None when the row is gone (its plugin's config was deleted meanwhile).
     """
-    if not PluginSetting.objects.filter(pk=cached.pk).update(value=stored, protected=protected):
+    quote = connection.ops.quote_name
+    updated = fetch_rows(  # plain SQL: the ORM's UPDATE costs more to build than to run
+        f"UPDATE {quote(PluginSetting._meta.db_table)} SET {quote('value')} = %s, "
+        f"{quote('protected')} = %s WHERE {quote('id')} = %s RETURNING {quote('id')}",
+        [stored, protected, cached.pk],
+    )
+    if not updated:
         return None
     return _with_value(cached, stored, protected=protected)
 
