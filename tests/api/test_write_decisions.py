@@ -145,17 +145,43 @@ def test_an_activation_on_a_current_snapshot_reads_no_versions(
     assert _entries() == [("activate", "ok")]
 
 
-def test_an_activation_after_a_change_elsewhere_is_decided_again(
-    api_client: ApiClientFactory,
+def test_an_activation_after_another_plugins_change_is_not_decided_again(
+    api_client: ApiClientFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    bump_version(Change.STATE)  # another process changed something; not seen here yet
+    monkeypatch.setattr(holder, "watched", True)  # as in a server: no checks of its own
+    # Another process activated another plugin; not seen here yet. Whether this one may be
+    # activated rests on its definition alone, which that does not change.
+    PluginConfig.objects.filter(key="samplecurrencyexchange").update(active=True)
+    bump_version(Change.STATE)
 
-    response = api_client("superuser").patch(ACTIVATE, {"active": True}, format="json")
+    with CaptureQueriesContext(connection) as queries:
+        response = api_client("superuser").patch(ACTIVATE, {"active": True}, format="json")
 
     assert response.status_code == 200
     assert PluginConfig.objects.get(key="sample").active
+    state = [q["sql"] for q in queries.captured_queries if "registrystate" in q["sql"]]
+    assert len(state) == 1  # the one statement, guarded by the installed plugins' version
+    assert state[0].startswith("WITH guard AS")
     assert holder.snapshot.version == read_versions().version
     assert holder.current().is_loaded("sample")
+    assert holder.snapshot.configs["samplecurrencyexchange"]["active"]  # read, not assumed
+    assert _entries() == [("activate", "ok")]
+
+
+def test_an_activation_after_plugins_changed_elsewhere_is_decided_again(
+    api_client: ApiClientFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(holder, "watched", True)
+    bump_version(Change.PACKAGES)  # another process installed or collected; not seen here yet
+
+    with CaptureQueriesContext(connection) as queries:
+        response = api_client("superuser").patch(ACTIVATE, {"active": True}, format="json")
+
+    assert response.status_code == 200
+    assert PluginConfig.objects.get(key="sample").active
+    state = [q["sql"] for q in queries.captured_queries if "registrystate" in q["sql"]]
+    assert [sql.startswith("WITH guard AS") for sql in state][:2] == [True, False]  # then read
+    assert holder.snapshot.collect_version == read_versions().collect_version
     assert _entries() == [("activate", "ok")]
 
 

@@ -168,6 +168,9 @@ def _store_active_flag(
             insert=entry,
             configs={config.key: active},
             decided_on=decided_on,
+            # Whether a plugin may be (de)activated rests on its definition: other plugins'
+            # activations meanwhile change nothing of it (a deleted config matches no row).
+            installed_only=True,
         )
         if written is None:
             return None  # not changed: the entry is written after, as for any no-op

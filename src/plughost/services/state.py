@@ -230,10 +230,11 @@ def _bump(change: Change, token: str | None) -> Versions | None:
 
 @functools.lru_cache(maxsize=64)
 def _one_statement(
-    change: Change, write: str, insert: type[models.Model] | None, *, guarded: bool
+    change: Change, write: str, insert: type[models.Model] | None, guard: tuple[str, ...]
 ) -> str:
     """The text of a ``write_and_bump`` statement; its values go apart, in this order:
-    the guard's (if ``guarded``), the write's, the inserted row's, the bump's.
+    the guard's (the state row's id and the stored ``guard`` columns' values, if any),
+    the write's, the inserted row's, the bump's.
 
     The same few shapes come again on every write: built once each, not per request.
     """
@@ -241,11 +242,9 @@ def _one_statement(
     columns = _columns()
     state_table = quote(RegistryState._meta.db_table)
     parts = []
-    if guarded:
-        parts.append(
-            f"guard AS (SELECT 1 FROM {state_table} WHERE {quote('id')} = %s "
-            f"AND {quote('version')} = %s AND {quote('collect_version')} = %s)"
-        )
+    if guard:
+        checks = "".join(f" AND {quote(column)} = %s" for column in guard)
+        parts.append(f"guard AS (SELECT 1 FROM {state_table} WHERE {quote('id')} = %s{checks})")
         write = write.replace(GUARD, "EXISTS (SELECT 1 FROM guard)")
     parts.append(f"written AS ({write})")
     if insert is not None:
@@ -284,6 +283,7 @@ def write_and_bump(
     scope: str | None = None,
     configs: ConfigFlags | None = None,
     decided_on: tuple[int, int] | None = None,
+    installed_only: bool = False,
 ) -> Written | None:
     """PostgreSQL, outside any transaction: a change and its bump as one statement.
 
@@ -293,21 +293,26 @@ def write_and_bump(
     and one commit where a transaction of them costs five, and all or nothing as a
     transaction would be. ``decided_on``: the ``(version, collect_version)`` of the
     registry the write was decided on; the write then happens only if they are the stored
-    ones when the statement runs, which spares the check's own round trip. None when
+    ones when the statement runs, which spares the check's own round trip.
+    ``installed_only``: the decision rests on the installed plugins alone (their
+    definitions), not on any plugin's state: only ``collect_version`` is checked, so
+    another plugin's activation meanwhile does not make it decide again. None when
     nothing was written (no row matched, or the versions moved): then nothing happened.
     """
     if not one_statement_writes():
         raise RuntimeError("write_and_bump is one PostgreSQL statement outside a transaction")
     if GUARD not in write:
         raise ValueError("write_and_bump's write must hold state.GUARD in its WHERE clause")
-    values: list[Any] = [] if decided_on is None else [STATE_ID, *decided_on]
+    guard: tuple[str, ...] = ()
+    values: list[Any] = []
+    if decided_on is not None:
+        guard = ("collect_version",) if installed_only else ("version", "collect_version")
+        values += [STATE_ID, *decided_on[-len(guard) :]]
     values += params
     if insert is not None:
         values += insert_values(insert)
     values += [STATE_ID, CHANNEL, payload_token(scope, configs)]
-    statement = _one_statement(
-        change, write, None if insert is None else type(insert), guarded=decided_on is not None
-    )
+    statement = _one_statement(change, write, None if insert is None else type(insert), guard)
     [row] = fetch_rows(statement, values)  # one row, written or not (the LEFT JOINs)
     if not row[0]:
         return None
