@@ -214,3 +214,55 @@ def test_a_refused_deactivation_is_decided_on_a_checked_registry(
     assert PluginConfig.objects.get(key="plughost").active
     assert holder.snapshot.version == read_versions().version
     assert _entries() == [("deactivate", "failed")]
+
+
+METADATA = "/api/plugins/sample/metadata/"
+
+
+@pytest.mark.parametrize("method", ["patch", "put"])
+def test_a_metadata_write_on_a_current_snapshot_reads_no_versions(
+    api_client: ApiClientFactory, monkeypatch: pytest.MonkeyPatch, method: str
+) -> None:
+    client = api_client("staff")
+    bump_version(Change.STATE)
+    ensure_current()
+    monkeypatch.setattr(holder, "watched", True)
+    client.put(METADATA, {"metadata": {"a": 1}}, format="json")
+
+    with CaptureQueriesContext(connection) as queries:
+        response = getattr(client, method)(METADATA, {"metadata": {"b": 2}}, format="json")
+
+    assert response.status_code == 200
+    expected = {"a": 1, "b": 2} if method == "patch" else {"b": 2}
+    assert response.json() == {"metadata": expected}
+    assert PluginConfig.objects.get(key="sample").metadata == expected
+    assert len(queries.captured_queries) == 1  # the guarded UPDATE, nothing else
+    assert queries.captured_queries[0]["sql"].startswith("UPDATE")
+    assert "registrystate" in queries.captured_queries[0]["sql"]
+
+
+def test_a_metadata_write_after_a_change_elsewhere_is_decided_again(
+    api_client: ApiClientFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(holder, "watched", True)
+    bump_version(Change.STATE)  # not seen here yet: a validation plugin may have come in
+
+    with CaptureQueriesContext(connection) as queries:
+        response = api_client("staff").patch(METADATA, {"metadata": {"c": 3}}, format="json")
+
+    assert response.status_code == 200
+    assert PluginConfig.objects.get(key="sample").metadata == {"c": 3}
+    reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    assert any("registrystate" in sql for sql in reads)  # checked, then written
+    assert holder.snapshot.version == read_versions().version
+
+
+def test_a_metadata_write_for_a_plugin_deleted_elsewhere_is_a_404(
+    api_client: ApiClientFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(holder, "watched", True)
+    PluginConfig.objects.filter(key="sample").delete()  # elsewhere, without a bump: unseen
+
+    response = api_client("staff").patch(METADATA, {"metadata": {"c": 3}}, format="json")
+
+    assert response.status_code == 404

@@ -327,8 +327,20 @@ class PluginMetadata(APIView):
         return self._write(request, plugin, plugin_service.MetadataWrite.MERGE)
 
     def _write(self, request: Request, plugin: str, how: plugin_service.MetadataWrite) -> Response:
-        registry = fresh_registry()  # as current as the database: no query of its own
+        return decide_write(lambda unchecked: self._write_on(request, plugin, how, unchecked))
+
+    def _write_on(
+        self,
+        request: Request,
+        plugin: str,
+        how: plugin_service.MetadataWrite,
+        unchecked: Unchecked | None,
+    ) -> Response:
+        # Unchecked: the write's statement checks the snapshot's versions; else check now.
+        registry = None if unchecked is not None else fresh_registry()
         if plugin not in current_snapshot().configs:
+            if unchecked is not None:
+                raise DecideAgain  # another process may have just installed it
             raise NotFound()  # before the body's 400, as InvenTree answers
         data = request.data
         if not isinstance(data, dict) or "metadata" not in data:
@@ -349,7 +361,9 @@ class PluginMetadata(APIView):
                 }
             )
         try:
-            stored = plugin_service.write_metadata(plugin, metadata, how, registry=registry)
+            stored = plugin_service.write_metadata(
+                plugin, metadata, how, registry=registry, unchecked=unchecked
+            )
         except PluginNotFoundError:
             raise NotFound() from None  # deleted meanwhile
         return Response({"metadata": stored})

@@ -33,6 +33,7 @@ from plughost.services.state import (
     bump_version,
     one_statement_writes,
     refusals_decide_again,
+    versions_guard,
     write_and_bump,
 )
 from plughost.services.validation import field_deltas, validate_instance
@@ -244,17 +245,27 @@ def write_metadata(
     how: MetadataWrite,
     *,
     registry: Registry | None = None,
+    unchecked: Unchecked | None = None,
 ) -> dict[str, object]:
     """Merge or replace the metadata of ``key`` atomically; return the result.
 
     ``registry``: one the caller has just brought up to date (``fresh_registry``).
+    ``unchecked``: decide on this registry, which nobody checked against the stored
+    versions (``registry.decide_write``): the write is then one statement that checks
+    them, and anything else (a validation plugin to ask, no such plugin) raises
+    DecideAgain, having done nothing.
     """
+    decided_on = None
+    if unchecked is not None:
+        registry, decided_on = unchecked
+        if registry.with_mixin("validation") or not one_statement_writes():
+            raise DecideAgain
     # Before the transaction: catching up may rebuild, which takes the rebuild lock, and
     # the lock is never awaited while a write transaction is open (activations take them
     # in the other order).
     registry = registry or fresh_registry()
     try:
-        return _write_metadata(key, data, how, registry)
+        return _write_metadata(key, data, how, registry, decided_on)
     finally:
         # This process reads its write at once; the trigger's NOTIFY, sent at the commit,
         # tells the others (and this one again, should a caller's transaction commit later).
@@ -262,11 +273,15 @@ def write_metadata(
 
 
 def _write_metadata(
-    key: str, data: Mapping[str, object], how: MetadataWrite, registry: Registry
+    key: str,
+    data: Mapping[str, object],
+    how: MetadataWrite,
+    registry: Registry,
+    decided_on: tuple[int, int] | None,
 ) -> dict[str, object]:
     if not registry.with_mixin("validation"):
         # Nobody vets the change, so nobody needs the old object: one statement.
-        stored = _write_metadata_unvetted(key, data, how)
+        stored = _write_metadata_unvetted(key, data, how, decided_on)
         if stored is not None:
             return stored
     with transaction.atomic():
@@ -287,15 +302,17 @@ def _write_metadata(
 
 
 def _write_metadata_unvetted(
-    key: str, data: Mapping[str, object], how: MetadataWrite
+    key: str, data: Mapping[str, object], how: MetadataWrite, decided_on: tuple[int, int] | None
 ) -> dict[str, object] | None:
     """Write without reading first, where one statement can; None where it cannot.
 
     A replacement is a plain UPDATE anywhere. A merge is one on PostgreSQL (``jsonb ||``
     is the shallow merge PATCH means, done under the row's lock); SQLite's ``json_patch``
     merges deeply and drops null values, so there it is read, merged and saved.
+    ``decided_on``: the statement also checks these versions (PostgreSQL); when it
+    changes nothing, the plugin may be missing or the versions moved: DecideAgain.
     """
-    if how is MetadataWrite.REPLACE:
+    if how is MetadataWrite.REPLACE and connection.vendor != "postgresql":
         if not PluginConfig.objects.filter(key=key).update(metadata=dict(data)):
             raise PluginNotFoundError(f"No plugin with key '{key}'", key=key)
         return dict(data)
@@ -304,13 +321,17 @@ def _write_metadata_unvetted(
     quote = connection.ops.quote_name
     table = quote(PluginConfig._meta.db_table)
     column = quote("metadata")
+    current = f"(CASE WHEN jsonb_typeof({column}) = 'object' THEN {column} ELSE '{{}}'::jsonb END)"
+    value = "%s::jsonb" if how is MetadataWrite.REPLACE else f"{current} || %s::jsonb"
+    guard, guard_values = versions_guard(decided_on)
     rows = fetch_rows(
-        f"UPDATE {table} SET {column} = (CASE WHEN jsonb_typeof({column}) = 'object' "
-        f"THEN {column} ELSE '{{}}'::jsonb END) || %s::jsonb "
-        f"WHERE {quote('key')} = %s RETURNING {column}",
-        [json.dumps(dict(data)), key],
+        f"UPDATE {table} SET {column} = {value} "
+        f"WHERE {quote('key')} = %s AND {guard} RETURNING {column}",
+        [json.dumps(dict(data)), key, *guard_values],
     )
     if not rows:
+        if decided_on is not None:
+            raise DecideAgain
         raise PluginNotFoundError(f"No plugin with key '{key}'", key=key)
     return _metadata_object(rows[0][0])
 

@@ -228,6 +228,20 @@ def _bump(change: Change, token: str | None) -> Versions | None:
     return _versions(rows[0]) if rows else None
 
 
+def versions_guard(decided_on: tuple[int, int] | None) -> tuple[str, list[Any]]:
+    """A condition that the stored ``(version, collect_version)`` are ``decided_on``, and its
+    values: what replaces ``GUARD`` in a write that bumps nothing (``TRUE`` for None)."""
+    if decided_on is None:
+        return "TRUE", []
+    quote = connection.ops.quote_name
+    table = quote(RegistryState._meta.db_table)
+    return (
+        f"EXISTS (SELECT 1 FROM {table} WHERE {quote('id')} = %s "
+        f"AND {quote('version')} = %s AND {quote('collect_version')} = %s)",
+        [STATE_ID, *decided_on],
+    )
+
+
 @functools.lru_cache(maxsize=64)
 def _one_statement(
     change: Change, write: str, insert: type[models.Model] | None, guard: tuple[str, ...]
