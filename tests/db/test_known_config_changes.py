@@ -45,10 +45,11 @@ def _registry(data_dir: Path, settings: Settings) -> None:
 
 
 def config_reads(queries: CaptureQueriesContext) -> list[str]:
+    """The reads of every config row (``read_config_rows``) among ``queries``."""
     return [
         q["sql"]
         for q in queries.captured_queries
-        if q["sql"].startswith("SELECT") and "ORDER BY" in q["sql"] and "pluginconfig" in q["sql"]
+        if q["sql"].startswith("SELECT") and '"package_name"' in q["sql"] and "ORDER BY" in q["sql"]
     ]
 
 
@@ -64,12 +65,11 @@ def snapshot_flags() -> dict[str, bool]:
     return {key: row["active"] for key, row in holder.snapshot.configs.items()}
 
 
-def test_activations_and_reloads_keep_the_list_order_without_reading_the_configs() -> None:
+def test_activations_keep_the_list_order_without_reading_the_configs() -> None:
     for change in (
         lambda: plugins.activate("simpleaction"),
         lambda: plugins.activate("sample"),
         lambda: plugins.deactivate("simpleaction"),
-        lambda: reload_registry(Discovery.REUSE),
         lambda: plugins.activate("sampleevent"),
     ):
         with CaptureQueriesContext(connection) as queries:
@@ -122,3 +122,15 @@ def test_a_change_no_notice_tells_of_makes_the_watcher_read_them() -> None:
     assert len(config_reads(queries)) == 1
     assert "schedule" not in holder.snapshot.configs
     assert snapshot_flags() == stored_flags()
+
+
+def test_a_reload_reads_them_and_takes_in_a_change_made_behind_the_servers_back() -> None:
+    plugins.activate("sample")
+    PluginConfig.objects.filter(key="schedule").update(active=True)  # in the database, no bump
+
+    with CaptureQueriesContext(connection) as queries:
+        reload_registry(Discovery.REUSE)
+
+    assert len(config_reads(queries)) == 1
+    assert holder.snapshot.configs["schedule"]["active"]
+    assert list(holder.snapshot.configs) == stored_order()

@@ -6,7 +6,6 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import psycopg
 import pytest
 from django.db import OperationalError, connection
 
@@ -23,6 +22,7 @@ from plughost.services.state import (
     payload_token,
     read_versions,
 )
+from tests.db.postgres_support import another_connection
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,23 +42,12 @@ def _postgres_only() -> None:
         pytest.skip("LISTEN/NOTIFY and backend termination are PostgreSQL's")
 
 
-def _another_connection() -> psycopg.Connection[Any]:
-    params = connection.settings_dict
-    return psycopg.connect(
-        host=params["HOST"] or None,
-        port=params["PORT"] or None,
-        dbname=params["NAME"],
-        user=params["USER"] or None,
-        autocommit=True,
-    )
-
-
 def _terminate_this_backend() -> int:
     """End this test's connection from the server side, as a restart would; return its pid."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         pid = int(cursor.fetchone()[0])
-    with _another_connection() as other:  # waits (up to 5 s) until the process has ended
+    with another_connection() as other:  # waits (up to 5 s) until the process has ended
         other.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
     deadline = time.monotonic() + 5  # and its goodbye has reached this side's socket
     while is_quiet(connection.connection) and time.monotonic() < deadline:
@@ -76,14 +65,14 @@ def test_payload_parses_to_versions() -> None:
 
 
 def test_payload_tells_what_a_state_change_did_to_the_config_rows() -> None:
-    assert parse_payload("7 3 12 =") == Notice(Versions(7, 3, 12), configs={})
+    assert parse_payload("7 3 12 =") is None
     assert parse_payload("7 3 12 =+sample") == Notice(Versions(7, 3, 12), configs={"sample": True})
     assert parse_payload("7 3 12 =-sample") == Notice(Versions(7, 3, 12), configs={"sample": False})
     assert parse_payload("7 3 12 =*sample") is None
     assert parse_payload("7 3 12 =+") is None
     assert payload_token(None, {"sample": True}) == "=+sample"
     assert payload_token(None, {"sample": False}) == "=-sample"
-    assert payload_token(None, {}) == "="
+    assert payload_token(None, {}) is None
     assert payload_token(None, {"a": True, "b": False}) is None  # several: read them again
     assert payload_token("sample", None) == "sample"
     with pytest.raises(ValueError, match="not both"):
@@ -92,7 +81,7 @@ def test_payload_tells_what_a_state_change_did_to_the_config_rows() -> None:
 
 def test_notify_carries_the_versions_after_the_bump() -> None:
     _postgres_only()
-    with _another_connection() as listener:
+    with another_connection() as listener:
         listener.execute(f"LISTEN {CHANNEL}")
         bumped = bump_version(Change.SETTINGS)
         payloads = [n.payload for n in listener.notifies(timeout=5, stop_after=1)]
@@ -133,7 +122,7 @@ def test_a_connection_with_something_to_read_gets_djangos_check() -> None:
     assert is_quiet(connection.connection)
     with connection.cursor() as cursor:
         cursor.execute(f"LISTEN {CHANNEL}")
-    with _another_connection() as other:  # a NOTIFY lands, unread, on this idle connection
+    with another_connection() as other:  # a NOTIFY lands, unread, on this idle connection
         other.execute("SELECT pg_notify(%s, 'x')", [CHANNEL])
     deadline = time.monotonic() + 5
     while is_quiet(connection.connection) and time.monotonic() < deadline:
@@ -189,7 +178,7 @@ def test_a_bump_on_a_broken_connection_reconnects() -> None:
 
 def test_a_setting_change_tells_its_plugin() -> None:
     _postgres_only()
-    with _another_connection() as listener:
+    with another_connection() as listener:
         listener.execute(f"LISTEN {CHANNEL}")
         bumped = bump_version(Change.SETTINGS, scope="sample")
         payloads = [n.payload for n in listener.notifies(timeout=5, stop_after=1)]

@@ -166,12 +166,10 @@ def _catch_up_settings(version: int, notified: Mapping[int, str] | None) -> None
 def reload_registry(discovery: Discovery) -> Registry:
     """Rebuild here and tell every other process to rebuild (the API's ``reload/``)."""
     with holder.rebuilding():  # this process's watcher then finds the snapshot current
-        if discovery is Discovery.RECOLLECT:
-            # Its rediscovery may store configs after the bump: the others read them all.
-            bumped = bump_version(Change.PACKAGES)
-        else:
-            bumped = bump_version(Change.STATE, configs={})
-        registry = rebuild(discovery, renew=True, stored=bumped, known={bumped.version: {}})
+        # No ``known``: a reload reads every config row again, here and elsewhere (it is
+        # how a change made behind the server's back, in the database, is taken in).
+        bumped = bump_version(Change.PACKAGES if discovery is Discovery.RECOLLECT else Change.STATE)
+        registry = rebuild(discovery, renew=True, stored=bumped)
     trigger_event(PLUGINS_LOADED)
     return registry
 

@@ -106,8 +106,8 @@ def parse_payload(payload: str) -> Notice | None:
     """Return what a NOTIFY on ``CHANNEL`` carries; None for any other payload.
 
     After the counters, one token may follow: the plugin key of a setting change, or
-    ``=`` (no config row changed), ``=+key`` or ``=-key`` (that plugin was activated or
-    deactivated). Plugin keys are slugs, which never start with ``=``.
+    ``=+key`` or ``=-key``: that plugin was activated or deactivated, and no other config
+    row changed. Plugin keys are slugs, which never start with ``=``.
     """
     parts = payload.split()
     counters, scope = parts[: len(VERSION_COLUMNS)], parts[len(VERSION_COLUMNS) :]
@@ -125,9 +125,7 @@ def parse_payload(payload: str) -> Notice | None:
 
 
 def _config_flags(token: str) -> ConfigFlags | None:
-    """``""``: no config row changed; ``+key``/``-key``: one flag; None: unreadable."""
-    if not token:
-        return {}
+    """``+key``/``-key``: one flag; None: unreadable."""
     if len(token) < 2 or token[0] not in "+-":
         return None
     return {token[1:]: token[0] == "+"}
@@ -139,10 +137,8 @@ def payload_token(scope: str | None, configs: ConfigFlags | None) -> str | None:
         return scope
     if scope is not None:
         raise ValueError("a notice tells of a setting change or of config rows, not both")
-    if not configs:
-        return "="
-    if len(configs) > 1:
-        return None  # a notice names one flag; several are read again
+    if len(configs) != 1:
+        return None  # a notice names one flag; any other change is read again
     [(key, active)] = configs.items()
     return f"={'+' if active else '-'}{key}"
 
