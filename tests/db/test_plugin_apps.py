@@ -14,9 +14,11 @@ from pytest_django import Settings
 
 from plughost.core.definition import Stage
 from plughost.core.errors import IllegalStateChangeError
+from plughost.db.models import AuditEntry, PluginConfig
 from plughost.runtime import holder
-from plughost.services import plugin_apps
+from plughost.services import plugin_apps, plugins
 from plughost.services.registry import Discovery, current_registry, rebuild
+from plughost.services.state import DecideAgain
 from tests.conftest import ApiClientFactory
 
 pytestmark = pytest.mark.django_db
@@ -140,3 +142,21 @@ def test_an_app_plugin_that_joins_is_loaded(api_client: ApiClientFactory) -> Non
 
     assert response.json() == {"active": True}
     assert current_registry().is_loaded("waiting")
+
+
+@pytest.mark.usefixtures("waiting")
+def test_an_app_plugin_decided_on_an_unchecked_snapshot_is_decided_again() -> None:
+    # The snapshot says active; another process may have deactivated it since, and an
+    # activation's guard checks only the installed plugins' version: its app is prepared
+    # (or found prepared) on a checked registry only.
+    PluginConfig.objects.filter(key="waiting").update(active=True)
+    rebuild(Discovery.REUSE)
+    snapshot = holder.snapshot
+    unchecked = (snapshot.registry, (snapshot.version, snapshot.collect_version))
+    PluginConfig.objects.filter(key="waiting").update(active=False)  # elsewhere, unseen
+
+    with pytest.raises(DecideAgain):
+        plugins.activate("waiting", unchecked=unchecked)
+
+    assert not PluginConfig.objects.get(key="waiting").active
+    assert not AuditEntry.objects.exists()  # nothing done, nothing recorded

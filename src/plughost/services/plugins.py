@@ -94,11 +94,14 @@ def _activate(key: str, note: AuditNote, unchecked: Unchecked | None) -> PluginC
                 f"{reason}",
                 key=key,
             )
-    if plugin_apps.is_app_plugin(definition) and not config.active:
-        if decided_on is not None:  # its app is prepared on a checked registry only
+    if plugin_apps.is_app_plugin(definition):
+        if decided_on is not None:
+            # Unchecked: the snapshot's flag may be older than another
+            # process's deactivation (the guard checks only collect_version).
             raise DecideAgain
-        # Its app and tables exist before any process loads it (False: at the next restart).
-        plugin_apps.prepare_app(definition)
+        if not config.active:
+            # Its app and tables exist before any process loads it (False: at next restart).
+            plugin_apps.prepare_app(definition)
     return _store_active(config, note, active=True, decided_on=decided_on)
 
 
