@@ -212,3 +212,10 @@ def test_a_deleted_plugin_is_404_though_its_metadata_was_cached(
     plugin_service.delete("sample")
 
     assert client.get(URL).status_code == 404
+
+
+def test_put_answers_the_object_as_sent(api_client: ApiClientFactory) -> None:
+    response = api_client("staff").put(URL, {"metadata": {"b": 1, "a": 2}}, format="json")
+
+    assert list(response.json()["metadata"].items()) == [("b", 1), ("a", 2)]
+    assert stored() == {"a": 2, "b": 1}

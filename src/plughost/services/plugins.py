@@ -336,6 +336,8 @@ def _write_metadata_unvetted(
         if decided_on is not None:
             raise DecideAgain
         raise PluginNotFoundError(f"No plugin with key '{key}'", key=key)
+    if how is MetadataWrite.REPLACE:
+        return dict(data)  # as sent (jsonb would answer its own key order)
     return _metadata_object(rows[0][0])
 
 
