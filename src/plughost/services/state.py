@@ -5,9 +5,8 @@ when the installed plugins change (rediscover), ``settings_version`` when a sett
 (clear setting caches, no rebuild). On PostgreSQL each bump also sends a NOTIFY on
 ``CHANNEL``, delivered when the transaction commits, so watchers wake at once; its payload is
 the three counters after the bump and, for a setting change, the plugin's key, for an
-activation or a reload what it did to the config rows (:func:`parse_payload`), so a watcher
-needs no query to learn them, drops only that plugin's cached settings, and need not read
-the config rows again.
+activation the flag it stored (:func:`parse_payload`), so a watcher needs no query to learn
+them, drops only that plugin's cached settings, and need not read the config rows again.
 """
 
 from __future__ import annotations
@@ -226,7 +225,7 @@ def _bump(change: Change, token: str | None) -> Versions | None:
 
 def versions_guard(decided_on: tuple[int, int] | None) -> tuple[str, list[Any]]:
     """A condition that the stored ``(version, collect_version)`` are ``decided_on``, and its
-    values: what replaces ``GUARD`` in a write that bumps nothing (``TRUE`` for None)."""
+    values, for a write that bumps nothing (a metadata UPDATE); ``TRUE`` for None."""
     if decided_on is None:
         return "TRUE", []
     quote = connection.ops.quote_name
