@@ -125,26 +125,37 @@ def read_setting_rows(config_pk: int) -> list[PluginSetting]:
 
     A process whose cache another worker's writes keep emptying (SQLite has no NOTIFY to
     say whose settings changed) loads these on nearly every write; building the ORM's
-    query cost several times running it. SQLite answers booleans as 0 or 1.
+    query cost several times running it.
     """
-    fields = PluginSetting._meta.concrete_fields
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column or field.attname) for field in fields)
     table = quote(PluginSetting._meta.db_table)
     rows = fetch_rows(
-        f"SELECT {columns} FROM {table} WHERE {quote('plugin_id')} = %s ORDER BY {quote('id')}",
+        f"SELECT {_setting_columns()} FROM {table} WHERE {quote('plugin_id')} = %s "
+        f"ORDER BY {quote('id')}",
         [config_pk],
     )
-    names = [field.attname for field in fields]
-    flags = [isinstance(field, models.BooleanField) for field in fields]
-    return [
-        PluginSetting.from_db(
-            connection.alias,
-            names,
-            [bool(value) if flag else value for value, flag in zip(row, flags, strict=True)],
-        )
-        for row in rows
-    ]
+    return [_setting_from_row(row) for row in rows]
+
+
+def _setting_columns() -> str:
+    """Every column of a setting row, quoted, in the order ``_setting_from_row`` takes."""
+    quote = connection.ops.quote_name
+    return ", ".join(
+        quote(field.column or field.attname) for field in PluginSetting._meta.concrete_fields
+    )
+
+
+def _setting_from_row(values: Sequence[object]) -> PluginSetting:
+    """A stored setting row from its columns' values (SQLite answers booleans as 0 or 1)."""
+    fields = PluginSetting._meta.concrete_fields
+    return PluginSetting.from_db(
+        connection.alias,
+        [field.attname for field in fields],
+        [
+            bool(value) if isinstance(field, models.BooleanField) else value
+            for field, value in zip(fields, values, strict=True)
+        ],
+    )
 
 
 def rows_marker(config_pk: int) -> tuple[str, int]:
@@ -323,12 +334,11 @@ def _update_in_one_statement(
             stored = write.clean(raw)
         note.message = _audit_message(stored, protected=spec.protected)
         quote = connection.ops.quote_name
-        names = [field.attname for field in PluginSetting._meta.concrete_fields]
         update = (
             f"UPDATE {quote(PluginSetting._meta.db_table)} "
             f"SET {quote('value')} = %s, {quote('protected')} = %s "
             f"WHERE {quote('plugin_id')} = %s AND {quote('key')} = %s AND {GUARD} "
-            f"RETURNING {', '.join(quote(name) for name in names)}"
+            f"RETURNING {_setting_columns()}"
         )
         written = write_and_bump(
             Change.SETTINGS,
@@ -344,7 +354,7 @@ def _update_in_one_statement(
             note.withdrawn = True
             return None
         note.recorded = True
-    row = PluginSetting.from_db(connection.alias, names, list(written.row))
+    row = _setting_from_row(written.row)
     row.plugin = write.config
     write.cache_written(row, written.versions.settings_version)  # committed already
     return SettingView(row=row, spec=spec, plugin_key=write.key)
@@ -391,8 +401,8 @@ def _updated_copy(cached: PluginSetting, stored: str, *, protected: bool) -> Plu
 
 def _with_value(cached: PluginSetting, stored: str, *, protected: bool) -> PluginSetting:
     """A new instance of the row ``cached`` shows, with the value just stored."""
-    names = [field.attname for field in PluginSetting._meta.concrete_fields]
-    row = PluginSetting.from_db(cached._state.db, names, [getattr(cached, n) for n in names])
+    fields = PluginSetting._meta.concrete_fields
+    row = _setting_from_row([getattr(cached, field.attname) for field in fields])
     row.value, row.protected = stored, protected
     return row
 
