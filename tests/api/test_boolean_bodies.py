@@ -41,9 +41,10 @@ def test_what_it_reads_is_the_serializers_validated_data(
 ) -> None:
     serializer = serializer_class(data=data)
     read = boolean_body(serializer_class, data)
-    if not serializer.is_valid() or not data.keys() <= serializer.fields.keys():
+    if not data.keys() <= serializer.fields.keys():  # the other serializer's field
         assert read is None
         return
+    assert serializer.is_valid()
     assert read is not None
     assert list(read.items()) == list(serializer.validated_data.items())  # order too
 

@@ -184,13 +184,22 @@ def test_in_a_burst_the_watcher_takes_every_notice_of_its_settle_time_at_once(
     assert batch == [Notice(first), *meanwhile]
 
 
-def test_a_change_on_its_own_is_taken_without_settling(
+def test_without_a_settle_time_the_wait_takes_what_came_without_sleeping(
     listener: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     bumped = bump_version(Change.STATE)
     monkeypatch.setattr(watcher.time, "sleep", lambda seconds: pytest.fail("settled"))
 
     assert watcher._wait_for_change(listener, 5) == [Notice(bumped)]
+
+
+def test_a_change_on_its_own_is_taken_at_once_and_one_in_a_burst_settles() -> None:
+    first = float("-inf")  # no batch yet
+    assert watcher._settle_time(first, 100.0) == 0.0
+    assert watcher._settle_time(100.0, 100.0 + watcher.BURST_SECONDS / 2) == (
+        watcher.SETTLE_SECONDS
+    )
+    assert watcher._settle_time(100.0, 100.0 + watcher.BURST_SECONDS * 2) == 0.0
 
 
 def test_activations_tell_what_they_did_to_the_config_rows_and_reloads_do_not(

@@ -162,11 +162,10 @@ def _listen_loop() -> None:
                 last_batch = float("-inf")
                 while True:
                     _tick(state, notified)
-                    in_burst = time.monotonic() - last_batch < BURST_SECONDS
                     notified = _wait_for_change(
                         listener,
                         state.pop("wake_in", FALLBACK_SECONDS),
-                        settle=SETTLE_SECONDS if in_burst else 0.0,
+                        settle=_settle_time(last_batch, time.monotonic()),
                     )
                     if notified is None:
                         listener.execute("SELECT 1")  # a quiet listener must be a live one
@@ -179,6 +178,13 @@ def _listen_loop() -> None:
             while time.monotonic() < deadline:
                 _tick(state)
                 time.sleep(POLL_SECONDS)
+
+
+def _settle_time(last_batch: float, now: float) -> float:
+    """How long to gather notices after the next one: ``SETTLE_SECONDS`` in a burst (the
+    last batch came within ``BURST_SECONDS``), else none: a change on its own is taken
+    at once."""
+    return SETTLE_SECONDS if now - last_batch < BURST_SECONDS else 0.0
 
 
 def _wait_for_change(
@@ -203,14 +209,14 @@ def _wait_for_change(
         if settle:  # asleep, not woken by each one: a wake costs a busy worker the GIL
             time.sleep(settle)
         arrived += listener.notifies(timeout=0)  # the others, queued meanwhile
-        notices = [parse_payload(n.payload) for n in arrived if not _metadata_changed(n)]
+        notices = [parse_payload(n.payload) for n in arrived if not _took_metadata_notice(n)]
     if None in notices:
         return None
     return [notice for notice in notices if notice is not None]
 
 
-def _metadata_changed(notify: psycopg.Notify) -> bool:
-    """Forget the metadata a notice of ``METADATA_CHANNEL`` names; whether it was one."""
+def _took_metadata_notice(notify: psycopg.Notify) -> bool:
+    """Whether ``notify`` was a metadata notice; if so, its plugin's metadata is forgotten."""
     if notify.channel != METADATA_CHANNEL:
         return False
     if notify.payload:
