@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -54,6 +56,22 @@ def test_nothing_is_queued_while_the_events_switch_is_off() -> None:
 
     assert (queued_event.plugins, queued_event.enabled) == ([], False)
     assert queued() == []
+
+
+@pytest.mark.usefixtures("event_plugins")
+def test_event_data_is_queued_as_json_carries_it() -> None:
+    when = datetime(2026, 12, 6, 7, 30, tzinfo=UTC)
+    data = {"key": "sample", "id": 3, "ratio": 0.5, "on": True, "none": None}
+
+    plain = events.queue_event(holder.current(), "test.event", data)
+    other = events.queue_event(
+        holder.current(), "test.event", {"when": when, "price": Decimal("1.50"), "keys": ("a",)}
+    )
+
+    assert plain.data == data
+    assert plain.data is not data  # a copy: the caller's dict may change later
+    assert other.data == {"when": str(when), "price": "1.50", "keys": ["a"]}
+    assert queued_calls(DELIVER)[-1] == ("failingevent", "test.event", other.data)
 
 
 def test_a_bad_event_name_is_refused(worker_registry: Registry) -> None:

@@ -1,4 +1,7 @@
-"""A rebuild that knows every change since its snapshot regroups the config rows unread."""
+"""A rebuild that knows every change since its snapshot regroups the config rows unread.
+
+It knows them from the NOTIFYs (the watcher) or from the kept ``StateChange`` rows.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from pytest_django import Settings
 
-from plughost.db.models import PluginConfig
+from plughost.db.models import PluginConfig, RegistryState, StateChange
 from plughost.runtime import holder
 from plughost.services import plugins
 from plughost.services.registry import (
@@ -19,7 +22,13 @@ from plughost.services.registry import (
     rebuild,
     reload_registry,
 )
-from plughost.services.state import Change, bump_version
+from plughost.services.state import (
+    KEPT_CHANGES,
+    Change,
+    bump_version,
+    read_changes,
+    read_versions,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -134,3 +143,90 @@ def test_a_reload_reads_them_and_takes_in_a_change_made_behind_the_servers_back(
     assert len(config_reads(queries)) == 1
     assert holder.snapshot.configs["schedule"]["active"]
     assert list(holder.snapshot.configs) == stored_order()
+
+
+def kept_change_reads(queries: CaptureQueriesContext) -> list[str]:
+    """The reads of the kept ``StateChange`` rows among ``queries``."""
+    table = StateChange._meta.db_table
+    return [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith('SELECT "version"') and table in q["sql"]
+    ]
+
+
+def test_a_process_told_nothing_learns_the_flags_from_the_kept_changes() -> None:
+    # Two activations by another process; this one heard no NOTIFY (SQLite, or a poll).
+    for key in ("simpleaction", "sample"):
+        PluginConfig.objects.filter(key=key).update(active=True)
+        bumped = bump_version(Change.STATE, configs={key: True})
+
+    with CaptureQueriesContext(connection) as queries:
+        ensure_current()
+
+    assert config_reads(queries) == []
+    assert len(kept_change_reads(queries)) == 1
+    assert holder.snapshot.version == bumped.version
+    assert list(holder.snapshot.configs) == stored_order()
+    assert snapshot_flags() == stored_flags()
+
+
+def test_a_notice_of_a_reload_makes_it_read_the_rows_without_asking_the_kept_changes() -> None:
+    PluginConfig.objects.filter(key="schedule").update(active=True)
+    bumped = bump_version(Change.STATE)  # a reload elsewhere: its notice has no flag
+
+    with CaptureQueriesContext(connection) as queries:
+        ensure_current(bumped, notified={}, known={bumped.version: None})
+
+    assert kept_change_reads(queries) == []
+    assert len(config_reads(queries)) == 1
+    assert snapshot_flags() == stored_flags()
+
+
+def test_versions_older_than_the_snapshot_are_read_again_not_built() -> None:
+    before = read_versions()
+    plugins.activate("simpleaction")  # the snapshot is newer than ``before`` now
+    version = holder.snapshot.version
+
+    with CaptureQueriesContext(connection) as queries:
+        ensure_current(before, notified={}, known={})
+
+    assert config_reads(queries) == []
+    assert kept_change_reads(queries) == []
+    assert len(queries.captured_queries) == 1  # the versions, read: they are the snapshot's
+    assert holder.snapshot.version == version
+
+
+def test_only_changes_that_tell_their_flag_are_kept() -> None:
+    flag = bump_version(Change.STATE, configs={"sample": True})
+    bump_version(Change.SETTINGS, scope="sample")  # no version moved
+    reload = bump_version(Change.STATE)  # a reload: unknown, as a missing row says
+    install = bump_version(Change.PACKAGES)
+    two = bump_version(Change.STATE, configs={"sample": True, "schedule": False})
+
+    kept = dict(StateChange.objects.values_list("version", "change"))
+
+    assert kept == {flag.version: "=+sample"}
+    assert read_changes(flag.version - 1, two.version) == {flag.version: {"sample": True}}
+    assert {reload.version, install.version, two.version}.isdisjoint(kept)
+
+
+def test_the_last_changes_are_kept_and_the_older_ones_go() -> None:
+    first = bump_version(Change.STATE, configs={"sample": True})
+    for number in range(KEPT_CHANGES + 10):
+        last = bump_version(Change.STATE, configs={"sample": number % 2 == 0})
+
+    kept = sorted(StateChange.objects.values_list("version", flat=True))
+
+    assert first.version not in kept
+    assert kept == list(range(last.version - KEPT_CHANGES + 1, last.version + 1))
+
+
+def test_a_state_row_begun_anew_forgets_the_kept_changes() -> None:
+    bump_version(Change.STATE, configs={"sample": True})
+    RegistryState.objects.all().delete()  # its numbers begin again
+
+    again = bump_version(Change.STATE)
+
+    assert again.version == 1
+    assert not StateChange.objects.exists()  # "1" must not read as the old version 1

@@ -13,15 +13,23 @@ from django.test.utils import CaptureQueriesContext
 from pytest_django import Settings
 
 from plughost.core.errors import InvalidSettingValueError
-from plughost.db.models import AuditAction, AuditEntry, PluginConfig, PluginSetting, RegistryState
+from plughost.db.models import (
+    AuditAction,
+    AuditEntry,
+    PluginConfig,
+    PluginSetting,
+    RegistryState,
+    StateChange,
+)
 from plughost.runtime import holder
 from plughost.services import plugin_settings, plugins
 from plughost.services.audit import Actor, new_entry
-from plughost.services.registry import Discovery, ensure_current, rebuild
+from plughost.services.registry import Discovery, decide_write, ensure_current, rebuild
 from plughost.services.state import (
     GUARD,
     Change,
     DecideAgain,
+    Seen,
     bump_version,
     read_versions,
     write_and_bump,
@@ -208,11 +216,12 @@ def test_a_write_decided_on_versions_no_longer_stored_does_nothing() -> None:
     table = connection.ops.quote_name(PluginSetting._meta.db_table)
     update = f'UPDATE {table} SET "value" = %s WHERE "id" = %s AND {GUARD} RETURNING "id"'
 
-    stale = write_and_bump(
-        Change.SETTINGS, update, ["81", row.pk], insert=entry, decided_on=decided_on
-    )
+    with pytest.raises(DecideAgain) as again:
+        write_and_bump(Change.SETTINGS, update, ["81", row.pk], insert=entry, decided_on=decided_on)
 
-    assert stale is None
+    # It tells what it found stored, and the kept changes since the snapshot: none, as a
+    # reload tells no flag (the rebuild reads the rows).
+    assert again.value.seen == Seen(before, {})
     assert (read_versions(), _stored_value()) == (before, row.value)
     assert not AuditEntry.objects.exists()
     current = (before.version, before.collect_version)
@@ -257,3 +266,39 @@ def test_a_setting_write_on_an_unchecked_registry_does_nothing_else(
 
     assert (read_versions(), _stored_value()) == before
     assert not AuditEntry.objects.exists()  # nothing recorded: the caller decides again
+
+
+def _reads_of(queries: CaptureQueriesContext, table: str) -> list[str]:
+    return [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT") and f'FROM "{table}"' in q["sql"]
+    ]
+
+
+def _activated_elsewhere(key: str) -> None:
+    """Another process activates ``key``; this one has not heard of it yet."""
+    PluginConfig.objects.filter(key=key).update(active=True)
+    bump_version(Change.STATE, configs={key: True})
+
+
+@pytest.mark.parametrize("elsewhere", ["sample", "simpleaction"])
+def test_an_activation_on_a_stale_snapshot_learns_the_changes_from_its_statement(
+    elsewhere: str,
+) -> None:
+    # "sample": another plugin changed meanwhile, so the write goes in and the rebuild must
+    # take that change in too. "simpleaction": the same one, so it changes nothing and is
+    # decided again. Either way the statement told the stored versions and the changes.
+    _activated_elsewhere(elsewhere)
+
+    with CaptureQueriesContext(connection) as queries:
+        decide_write(lambda unchecked: plugins.activate("simpleaction", unchecked=unchecked))
+
+    assert _reads_of(queries, RegistryState._meta.db_table) == []
+    assert _reads_of(queries, PluginConfig._meta.db_table) == []
+    assert _reads_of(queries, StateChange._meta.db_table) == []
+    assert holder.snapshot.version == read_versions().version
+    assert {key: row["active"] for key, row in holder.snapshot.configs.items()} == dict(
+        PluginConfig.objects.values_list("key", "active")
+    )
+    assert holder.snapshot.configs["simpleaction"]["active"]

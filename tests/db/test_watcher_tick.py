@@ -5,13 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from pytest_django import Settings
 
+from plughost.db.models import PluginConfig, StateChange
 from plughost.runtime import holder
 from plughost.services import watcher
 from plughost.services.reconcile import ReconcileOutcome
 from plughost.services.registry import Discovery, rebuild
-from plughost.services.state import Change, bump_version
+from plughost.services.state import Change, Notice, bump_version
 
 pytestmark = pytest.mark.django_db
 
@@ -74,3 +77,32 @@ def test_a_change_after_a_quiet_second_reconciles_at_once(
 
     assert len(reconciles) == 2
     assert holder.snapshot.collect_version == state["reconciled"]
+
+
+@pytest.mark.parametrize("reloaded", [False, True])
+def test_notices_tell_which_changes_need_the_config_rows_read(
+    clock: list[float], reconciles: list[int], reloaded: bool
+) -> None:
+    state: dict[str, float | int] = {}
+    watcher._tick(state)
+    PluginConfig.objects.filter(key="simpleaction").update(active=True)
+    notices = [
+        Notice(
+            bump_version(Change.STATE, configs={"simpleaction": True}),
+            configs={"simpleaction": True},
+        )
+    ]
+    if reloaded:  # a reload elsewhere: its notice tells no flag
+        PluginConfig.objects.filter(key="schedule").update(active=True)
+        notices.append(Notice(bump_version(Change.STATE)))
+
+    with CaptureQueriesContext(connection) as queries:
+        watcher._tick(state, notices)
+
+    reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    assert not [sql for sql in reads if StateChange._meta.db_table in sql]  # all were told
+    every_row = [sql for sql in reads if '"package_name"' in sql and "ORDER BY" in sql]
+    assert len(every_row) == (1 if reloaded else 0)
+    assert {key: row["active"] for key, row in holder.snapshot.configs.items()} == dict(
+        PluginConfig.objects.values_list("key", "active")
+    )

@@ -103,6 +103,24 @@ class RegistryState(models.Model):
         return f"registry v{self.version}"
 
 
+class StateChange(models.Model):
+    """The active flag that the state change which moved ``RegistryState.version`` to
+    ``version`` stored, kept for the last few hundred versions.
+
+    ``change``: ``=+key`` or ``=-key``, the token of its NOTIFY. A process whose snapshot
+    is a few changes behind learns from these rows what changed, instead of reading every
+    config row. Only such changes are kept: a version without a row here (a reload, an
+    install, one pruned) makes it read them.
+    """
+
+    version = models.BigIntegerField(primary_key=True)
+    change = models.CharField(max_length=300, blank=True, default="")
+
+    def __str__(self) -> str:
+        """Return ``v<version> <change>``."""
+        return f"v{self.version} {self.change}"
+
+
 class InstallLock(models.Model):
     """A single row that serialises installs and uninstalls across every process and node.
 

@@ -325,8 +325,8 @@ def _update_in_one_statement(
 ) -> SettingView | None:
     """The row, its audit entry and the version bump in one statement.
 
-    None, with nothing done: no row yet. With ``decided_on``, DecideAgain instead, and
-    when the value is refused or the versions moved.
+    None, with nothing done: no row yet. With ``decided_on``, DecideAgain instead (from
+    ``write_and_bump``, telling what it found stored), and when the value is refused.
     """
     spec = write.spec
     with audited(AuditAction.SETTING, target, actor) as note:
@@ -348,9 +348,7 @@ def _update_in_one_statement(
             scope=write.key,
             decided_on=decided_on,
         )
-        if written is None:  # no row (deleted, or never stored), or decided on old versions
-            if decided_on is not None:
-                raise DecideAgain
+        if written is None:  # no row (deleted, or never stored); DecideAgain with decided_on
             note.withdrawn = True
             return None
         note.recorded = True

@@ -28,6 +28,7 @@ from plughost.services.sql import fetch_rows
 from plughost.services.state import (
     GUARD,
     Change,
+    Changes,
     DecideAgain,
     Versions,
     bump_version,
@@ -132,14 +133,18 @@ def _store_active(
     # runs inside a write transaction (it may have to write, and wait for, the database).
     # The audit entry commits with the change (one commit, not two).
     with holder.rebuilding():
-        versions = _store_active_flag(config, note, active=active, decided_on=decided_on)
-        if versions is None and decided_on is not None:
-            raise DecideAgain  # the versions moved, or the flag was so already: check
+        # Unchecked (decided_on), a write that did nothing raises DecideAgain: the versions
+        # moved, or the flag was so already.
+        stored = _store_active_flag(config, note, active=active, decided_on=decided_on)
         config.active = active
-        # When nothing else changed since this process's snapshot, its config rows are
-        # those with this flag: the rebuild need not read them.
-        known = None if versions is None else {versions.version: {config.key: active}}
-        rebuild(Discovery.REUSE, stored=versions, known=known)
+        # The config rows are this snapshot's with the flag of each change since, this one
+        # included: when all of them are known, the rebuild need not read the rows.
+        if stored is None:
+            rebuild(Discovery.REUSE)
+        else:
+            versions, changes = stored
+            known = {**changes, versions.version: {config.key: active}}
+            rebuild(Discovery.REUSE, stored=versions, known=known)
     trigger_event(PLUGIN_ACTIVATED if active else PLUGIN_DEACTIVATED, key=config.key)
     return config
 
@@ -150,12 +155,13 @@ def _store_active_flag(
     *,
     active: bool,
     decided_on: tuple[int, int] | None = None,
-) -> Versions | None:
+) -> tuple[Versions, Changes] | None:
     """Store the flag, bump the version, write the success entry: all at once or none.
 
     One statement on PostgreSQL outside a caller's transaction (``state.write_and_bump``),
-    a transaction of them elsewhere. Returns the versions after the bump (None: the flag
-    was already so, or the versions ``decided_on`` moved; nothing bumped).
+    a transaction of them elsewhere. Returns the versions after the bump and the changes
+    before it that the statement told of (``Written.changes``); None: the flag was already
+    so, nothing bumped (DecideAgain instead with ``decided_on``).
     """
     if one_statement_writes():
         quote = connection.ops.quote_name
@@ -180,7 +186,7 @@ def _store_active_flag(
             return None  # not changed: the entry is written after, as for any no-op
         if entry is not None:
             note.recorded = True
-        return written.versions
+        return written.versions, written.changes
     versions = None
     with transaction.atomic():
         updated = (
@@ -189,7 +195,7 @@ def _store_active_flag(
         if updated:
             versions = bump_version(Change.STATE, configs={config.key: active})
         note.record_success()
-    return versions
+    return None if versions is None else (versions, {})
 
 
 def update_description(

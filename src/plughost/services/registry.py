@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import logging
 from collections.abc import Callable, Mapping
-from contextlib import suppress
+from contextvars import ContextVar
 from typing import Any, TypeVar, cast
 
 from django.conf import settings
@@ -29,11 +29,13 @@ from plughost.services.sources import discover_all, plugin_code_runner, sources_
 from plughost.services.sql import fetch_rows
 from plughost.services.state import (
     Change,
-    ConfigFlags,
+    Changes,
     DecideAgain,
+    Seen,
     Versions,
     bump_version,
     one_statement_writes,
+    read_changes,
     read_versions,
 )
 
@@ -44,6 +46,9 @@ CHECK_INTERVAL_SECONDS = 0.2
 CONFIG_ORDER = ("-active", "name", "key", "id")
 NAME_ORDER = ("name", "key", "id")
 """The order config rows are read in; the snapshot groups them by ``active`` (CONFIG_ORDER)."""
+
+_just_seen: ContextVar[Seen | None] = ContextVar("plughost_just_seen", default=None)
+"""What the statement of a write that must decide again found stored (``decide_write``)."""
 
 
 class Discovery(enum.Enum):
@@ -74,11 +79,16 @@ def fresh_registry() -> Registry:
 
     Writes decide on it: a client that installs through one worker and activates through
     another must not be told the plugin is missing because this worker's watcher has not
-    woken yet. It costs one query when nothing moved.
+    woken yet. It costs one query when nothing moved; none when a write that decides again
+    has just been told the stored versions by its own statement (``decide_write``).
     """
     if not holder.is_ready():
         return current_registry()
-    return ensure_current()
+    seen = _just_seen.get()
+    if seen is None:
+        return ensure_current()
+    _just_seen.set(None)  # once: a later check of the same request reads them
+    return ensure_current(seen.versions, known=seen.changes)
 
 
 Unchecked = tuple[Registry, tuple[int, int]]
@@ -93,13 +103,21 @@ def decide_write(attempt: Callable[[Unchecked | None], T]) -> T:
     itself checks that the versions the snapshot was built from are still the stored ones
     (``state.write_and_bump``'s ``decided_on``), which spares ``fresh_registry()``'s query:
     ``attempt`` gets the snapshot's registry and versions. If it raises DecideAgain
-    (nothing was done), or elsewhere, ``attempt(None)`` decides on ``fresh_registry()``.
+    (nothing was done), or elsewhere, ``attempt(None)`` decides on ``fresh_registry()``,
+    which catches up with what the failed statement found stored, when it tells.
     """
+    seen = None
     if holder.is_ready() and one_statement_writes():
         snapshot = holder.snapshot
-        with suppress(DecideAgain):
+        try:
             return attempt((snapshot.registry, (snapshot.version, snapshot.collect_version)))
-    return attempt(None)
+        except DecideAgain as again:
+            seen = again.seen
+    told = _just_seen.set(seen)
+    try:
+        return attempt(None)
+    finally:
+        _just_seen.reset(told)
 
 
 def current_snapshot() -> Snapshot:
@@ -112,16 +130,17 @@ def ensure_current(
     stored: Versions | None = None,
     *,
     notified: Mapping[int, str] | None = None,
-    known: Mapping[int, ConfigFlags] | None = None,
+    known: Changes | None = None,
 ) -> Registry:
     """Catch up with the stored versions: forget changed settings, rebuild once if needed.
 
-    ``stored``: the versions already known to be stored (a NOTIFY's payload); read if None.
+    ``stored``: the versions already known to be stored (a NOTIFY's payload); read if None,
+    or if the snapshot is newer already (another thread caught up further meanwhile).
     ``notified``: from the watcher, the plugin whose settings each settings version
     changed, as the NOTIFYs told (empty when it polled). ``known``: what each state
     change did to the config rows, by version, as the NOTIFYs told (see ``rebuild``).
     """
-    if stored is None:
+    if stored is None or _behind(stored, holder.snapshot):
         stored = read_versions()
     _catch_up_settings(stored.settings_version, notified)
     snapshot = holder.snapshot
@@ -138,6 +157,11 @@ def ensure_current(
         return rebuild(
             Discovery.RECOLLECT if recollect else Discovery.REUSE, stored=stored, known=known
         )
+
+
+def _behind(stored: Versions, snapshot: Snapshot) -> bool:
+    """Whether ``stored`` is older than what ``snapshot`` was built from."""
+    return stored.version < snapshot.version or stored.collect_version < snapshot.collect_version
 
 
 def _catch_up_settings(version: int, notified: Mapping[int, str] | None) -> None:
@@ -166,10 +190,10 @@ def _catch_up_settings(version: int, notified: Mapping[int, str] | None) -> None
 def reload_registry(discovery: Discovery) -> Registry:
     """Rebuild here and tell every other process to rebuild (the API's ``reload/``)."""
     with holder.rebuilding():  # this process's watcher then finds the snapshot current
-        # No ``known``: a reload reads every config row again, here and elsewhere (it is
-        # how a change made behind the server's back, in the database, is taken in).
+        # A reload reads every config row again, here and elsewhere (it is how a change made
+        # behind the server's back, in the database, is taken in): its change is unknown.
         bumped = bump_version(Change.PACKAGES if discovery is Discovery.RECOLLECT else Change.STATE)
-        registry = rebuild(discovery, renew=True, stored=bumped)
+        registry = rebuild(discovery, renew=True, stored=bumped, known={bumped.version: None})
     trigger_event(PLUGINS_LOADED)
     return registry
 
@@ -179,7 +203,7 @@ def rebuild(
     *,
     renew: bool = False,
     stored: Versions | None = None,
-    known: Mapping[int, ConfigFlags] | None = None,
+    known: Changes | None = None,
 ) -> Registry:
     """Build a new snapshot and swap it in; a failed build keeps the previous one.
 
@@ -188,8 +212,9 @@ def rebuild(
     answer), so they need no read; the configs are read after that commit, so they are at
     least as new (a change committed in between makes the watcher rebuild once more).
     ``known``: what state changes did to the config rows, by the version each bumped to;
-    when it tells of every change since the current snapshot (each moves ``version`` by
-    one), the rows are the snapshot's with those flags, and are not read again.
+    the kept ``StateChange`` rows tell of the others. When every change since the current
+    snapshot is one flag (each moves ``version`` by one), the rows are the snapshot's with
+    those flags, and are not read again.
     """
     with holder.rebuilding():
         previous = holder.snapshot
@@ -224,7 +249,7 @@ def _build_snapshot(
     *,
     renew: bool,
     stored: Versions | None,
-    known: Mapping[int, ConfigFlags] | None,
+    known: Changes | None,
 ) -> Snapshot:
     stored = stored or read_versions()
     runner = plugin_code_runner()
@@ -232,6 +257,7 @@ def _build_snapshot(
     definitions = previous.definitions
     sources = previous.sources
     check_configs = False
+    reread = previous.version < 0
     if discovery is Discovery.RECOLLECT or found is None or definitions is None:
         sources = sources_fingerprint()
         if found is None or definitions is None or sources != previous.sources:
@@ -240,10 +266,10 @@ def _build_snapshot(
                 found.candidates, host_version=str(settings.PLUGHOST_HOST_VERSION)
             )
             sync_configs(definitions)
-            known = None  # it may have stored configs: read them
+            reread = True  # it may have stored configs: read them
         else:  # nothing discovery reads has changed on disk: it would find the same plugins
             check_configs = True
-    rows = _known_rows(previous, stored, known)
+    rows = None if reread else _known_rows(previous, stored, known or {})
     if rows is None:
         rows = read_config_rows()
     configs = _in_list_order(rows)
@@ -282,22 +308,27 @@ def _build_snapshot(
 
 
 def _known_rows(
-    previous: Snapshot, stored: Versions, known: Mapping[int, ConfigFlags] | None
+    previous: Snapshot, stored: Versions, known: Changes
 ) -> list[dict[str, Any]] | None:
-    """The config rows in NAME_ORDER after the changes ``known`` tells of; None: read them.
+    """The config rows in NAME_ORDER after the changes since ``previous``; None: read them.
 
-    Only when it tells of every change since ``previous``: each state change moves
-    ``version`` by one, so those are the ones numbered above its version, up to
-    ``stored``'s. Rows that did not change are the previous snapshot's own.
+    Each state change moves ``version`` by one: the changes since are those numbered above
+    its version, up to ``stored``'s. ``known`` tells of some; the kept ``StateChange`` rows
+    of the others (one query). Only when each of them is one flag: rows that did not change
+    are the previous snapshot's own.
     """
-    if not known or previous.version < 0:
-        return None
     numbers = range(previous.version + 1, stored.version + 1)
-    if not numbers or any(number not in known for number in numbers):
+    if not numbers or any(number in known and known[number] is None for number in numbers):
         return None
+    missing = [number for number in numbers if number not in known]
+    if missing:
+        known = {**read_changes(missing[0] - 1, missing[-1]), **known}
     flags: dict[str, bool] = {}
     for number in numbers:
-        flags.update(known[number])
+        change = known.get(number)
+        if change is None:  # not kept, or not one flag
+            return None
+        flags.update(change)
     if not flags.keys() <= previous.configs.keys():
         return None
     return [

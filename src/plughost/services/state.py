@@ -7,6 +7,9 @@ when the installed plugins change (rediscover), ``settings_version`` when a sett
 the three counters after the bump and, for a setting change, the plugin's key, for an
 activation the flag it stored (:func:`parse_payload`), so a watcher needs no query to learn
 them, drops only that plugin's cached settings, and need not read the config rows again.
+A ``version`` bump that tells its flag is also kept a while as a ``StateChange`` row with
+that token, so a process that missed the NOTIFYs (SQLite has none) or acts before they
+arrive (a write decided on a snapshot a few changes old) learns the same from a few rows.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any
 from django.db import connection, models, transaction
 
 from plughost.core.errors import PluginError
-from plughost.db.models import RegistryState
+from plughost.db.models import RegistryState, StateChange
 from plughost.services.sql import fetch_rows, insert_columns, insert_values
 
 STATE_ID = 1
@@ -31,6 +34,11 @@ METADATA_CHANNEL = "plughost_metadata"
 """Where a PostgreSQL trigger (migration 0008) names each plugin whose metadata changed."""
 GUARD = "/* guard */ TRUE"
 """Where a ``write_and_bump`` write's WHERE clause takes the check of ``decided_on``."""
+KEPT_CHANGES = 500
+"""How many versions back ``StateChange`` rows are kept: a snapshot further behind reads
+the config rows."""
+TOLD_CHANGES = 100
+"""At most this many changes a write's statement tells of (the ones since its snapshot)."""
 
 
 class DecideAgain(Exception):  # noqa: N818 - an instruction to the caller, not an error
@@ -39,7 +47,13 @@ class DecideAgain(Exception):  # noqa: N818 - an instruction to the caller, not 
     The versions it was decided on are no longer the stored ones, or the write could not be
     done in the one statement that checks them, or it failed in a way an older registry may
     explain. Nothing was written or recorded: decide again on ``fresh_registry()``.
+    ``seen``: what the statement found stored, when one ran (``fresh_registry`` then
+    catches up with that instead of reading it again).
     """
+
+    def __init__(self, seen: Seen | None = None) -> None:
+        super().__init__()
+        self.seen = seen
 
 
 @contextmanager
@@ -91,6 +105,19 @@ ConfigFlags = Mapping[str, bool]
 (empty: it changed no config row). A rebuild that knows this of every change since its
 snapshot applies it to the snapshot's rows instead of reading them all again."""
 
+Changes = Mapping[int, ConfigFlags | None]
+"""What state changes did to the config rows, by the version each bumped to; None: not
+one flag (a reload, an install): the rows must be read again."""
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What a write's statement found stored: the versions, and the changes (from the
+    ``StateChange`` rows) since the snapshot it was decided on, as far as they are kept."""
+
+    versions: Versions
+    changes: Changes
+
 
 @dataclass(frozen=True)
 class Notice:
@@ -119,15 +146,15 @@ def parse_payload(payload: str) -> Notice | None:
         return Notice(versions)
     if not scope[0].startswith("="):
         return Notice(versions, scope[0])
-    configs = _config_flags(scope[0][1:])
+    configs = configs_of(scope[0])
     return None if configs is None else Notice(versions, configs=configs)
 
 
-def _config_flags(token: str) -> ConfigFlags | None:
-    """``+key``/``-key``: one flag; None: unreadable."""
-    if len(token) < 2 or token[0] not in "+-":
+def configs_of(token: str) -> ConfigFlags | None:
+    """The flag a state change's token (``=+key``/``=-key``) tells of; None: any other."""
+    if len(token) < 3 or token[0] != "=" or token[1] not in "+-":
         return None
-    return {token[1:]: token[0] == "+"}
+    return {token[2:]: token[1] == "+"}
 
 
 def payload_token(scope: str | None, configs: ConfigFlags | None) -> str | None:
@@ -178,6 +205,69 @@ def _read_statement() -> str:
     return f"SELECT {_columns()} FROM {table} WHERE {quote('id')} = %s"
 
 
+def read_changes(after: int, upto: int) -> Changes:
+    """The kept ``StateChange`` rows of versions ``after`` (excluded) to ``upto``."""
+    quote = connection.ops.quote_name
+    rows = fetch_rows(
+        f"SELECT {quote('version')}, {quote('change')} FROM {_changes_table()} "
+        f"WHERE {quote('version')} > %s AND {quote('version')} <= %s",
+        [after, upto],
+    )
+    return {int(version): configs_of(change) for version, change in rows}
+
+
+def _told_changes(told: Sequence[str] | None) -> Changes:
+    """The ``version change`` texts a write's statement answers, as ``Changes``."""
+    changes: dict[int, ConfigFlags | None] = {}
+    for text in told or ():
+        number, _, change = text.partition(" ")
+        changes[int(number)] = configs_of(change)
+    return changes
+
+
+def _changes_table() -> str:
+    return connection.ops.quote_name(StateChange._meta.db_table)
+
+
+def _kept(change: Change, token: str | None) -> bool:
+    """Whether a bump is kept as a ``StateChange`` row: it moves ``version`` and tells
+    what it did (``configs_of`` reads its token). Any other change is not kept, which
+    says the same as keeping it unknown: read the rows. Keeping only what tells spares
+    the reloads and installs a write."""
+    return token is not None and "version" in _BUMPED[change]
+
+
+def _keep_ctes(source: str) -> list[str]:
+    """PostgreSQL: store the bump in ``source`` (a CTE of the new versions) as a
+    ``StateChange`` row, its token the one parameter, and drop the rows more than
+    ``KEPT_CHANGES`` versions older. A version stored again (a state row begun anew
+    after an old one's rows were kept) takes the new token."""
+    quote = connection.ops.quote_name
+    table, version, change = _changes_table(), quote("version"), quote("change")
+    return [
+        f"kept AS (INSERT INTO {table} ({version}, {change}) "
+        f"SELECT {version}, %s FROM {source} "
+        f"ON CONFLICT ({version}) DO UPDATE SET {change} = EXCLUDED.{change})",
+        f"pruned AS (DELETE FROM {table} "
+        f"WHERE {version} <= (SELECT {version} FROM {source}) - {KEPT_CHANGES})",
+    ]
+
+
+def _keep(versions: Versions, token: str) -> None:
+    """Elsewhere (SQLite): the same as :func:`_keep_ctes`, in the bump's transaction."""
+    quote = connection.ops.quote_name
+    table, version, change = _changes_table(), quote("version"), quote("change")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({version}, {change}) VALUES (%s, %s) "
+            f"ON CONFLICT ({version}) DO UPDATE SET {change} = excluded.{change}",
+            [versions.version, token],
+        )
+        cursor.execute(
+            f"DELETE FROM {table} WHERE {version} <= %s", [versions.version - KEPT_CHANGES]
+        )
+
+
 _BUMPED = {
     Change.STATE: ("version",),
     Change.PACKAGES: ("version", "collect_version"),
@@ -200,7 +290,9 @@ def bump_version(
     bumped = _bump(change, token)
     if bumped is None:  # the row does not exist yet (a database older than its first change)
         with transaction.atomic():
-            RegistryState.objects.get_or_create(pk=STATE_ID)
+            _, created = RegistryState.objects.get_or_create(pk=STATE_ID)
+            if created:  # its numbers begin anew: rows kept of the old ones would mislead
+                StateChange.objects.all().delete()
         bumped = _bump(change, token)
         assert bumped is not None
     return bumped
@@ -213,14 +305,25 @@ def _bump(change: Change, token: str | None) -> Versions | None:
     update = (
         f"UPDATE {table} SET {_increments(change)} WHERE {quote('id')} = %s RETURNING {columns}"
     )
+    kept = _kept(change, token)
     if connection.vendor == "postgresql":
+        parts = [f"bumped AS ({update})", *(_keep_ctes("bumped") if kept else ())]
         rows = fetch_rows(
-            f"WITH bumped AS ({update}) SELECT {columns}, {_notify(columns)} FROM bumped",
-            [STATE_ID, CHANNEL, token],
+            f"WITH {', '.join(parts)} SELECT {columns}, {_notify(columns)} FROM bumped",
+            [STATE_ID, *([token] if kept else []), CHANNEL, token],
         )
-    else:
+        return _versions(rows[0]) if rows else None
+    if not kept:
         rows = fetch_rows(update, [STATE_ID])
-    return _versions(rows[0]) if rows else None
+        return _versions(rows[0]) if rows else None
+    with transaction.atomic(savepoint=False):  # the bump and its StateChange row, or neither
+        rows = fetch_rows(update, [STATE_ID])
+        if not rows:
+            return None
+        versions = _versions(rows[0])
+        assert token is not None
+        _keep(versions, token)
+    return versions
 
 
 def versions_guard(decided_on: tuple[int, int] | None) -> tuple[str, list[Any]]:
@@ -239,12 +342,21 @@ def versions_guard(decided_on: tuple[int, int] | None) -> tuple[str, list[Any]]:
 
 @functools.lru_cache(maxsize=64)
 def _one_statement(
-    change: Change, write: str, insert: type[models.Model] | None, guard: tuple[str, ...]
+    change: Change,
+    write: str,
+    insert: type[models.Model] | None,
+    guard: tuple[str, ...],
+    kept: bool,
 ) -> str:
     """The text of a ``write_and_bump`` statement; its values go apart, in this order:
     the guard's (the state row's id and the stored ``guard`` columns' values, if any),
-    the write's, the inserted row's, the bump's.
+    the write's, the inserted row's, the bump's (the state row's id, the token of its
+    ``StateChange`` row if it keeps one, the NOTIFY's channel and token), and with a guard
+    the version after which the kept changes are told.
 
+    It answers one row: the number of rows written, the versions after the bump (NULL when
+    nothing was written), the NOTIFY's, with a guard the stored versions it checked and
+    the ``version change`` texts of the kept changes since, then the written row.
     The same few shapes come again on every write: built once each, not per request.
     """
     quote = connection.ops.quote_name
@@ -252,8 +364,9 @@ def _one_statement(
     state_table = quote(RegistryState._meta.db_table)
     parts = []
     if guard:
-        checks = "".join(f" AND {quote(column)} = %s" for column in guard)
-        parts.append(f"guard AS (SELECT 1 FROM {state_table} WHERE {quote('id')} = %s{checks})")
+        parts.append(f"stored AS (SELECT {columns} FROM {state_table} WHERE {quote('id')} = %s)")
+        checks = " AND ".join(f"{quote(column)} = %s" for column in guard)
+        parts.append(f"guard AS (SELECT 1 FROM stored WHERE {checks})")
         write = write.replace(GUARD, "EXISTS (SELECT 1 FROM guard)")
     parts.append(f"written AS ({write})")
     if insert is not None:
@@ -267,20 +380,35 @@ def _one_statement(
         f"bumped AS (UPDATE {state_table} SET {_increments(change)} "
         f"WHERE {quote('id')} = %s AND EXISTS (SELECT 1 FROM written) RETURNING {columns})"
     )
+    if kept:
+        parts.extend(_keep_ctes("bumped"))
+    bumped = ", ".join(f"bumped.{quote(c)}" for c in VERSION_COLUMNS)
+    answers = [f"(SELECT count(*) FROM written), {bumped}, {_notify(bumped)}"]
+    joins = ["LEFT JOIN bumped ON TRUE"]
+    if guard:
+        version, change_column = quote("version"), quote("change")
+        answers.append(", ".join(f"stored.{quote(c)}" for c in VERSION_COLUMNS))
+        # Before this statement's own row (a statement sees the rows as it began).
+        answers.append(
+            f"ARRAY(SELECT {version}::text || ' ' || {change_column} FROM {_changes_table()} "
+            f"WHERE {version} > %s ORDER BY {version} LIMIT {TOLD_CHANGES})"
+        )
+        joins.append("LEFT JOIN stored ON TRUE")
+    joins.append("LEFT JOIN (SELECT * FROM written LIMIT 1) AS first ON TRUE")
     return (
-        f"WITH {', '.join(parts)} SELECT (SELECT count(*) FROM written), "
-        f"{', '.join(f'bumped.{quote(c)}' for c in VERSION_COLUMNS)}, "
-        f"{_notify(columns)}, first.* FROM (SELECT 1) AS one LEFT JOIN bumped ON TRUE "
-        "LEFT JOIN (SELECT * FROM written LIMIT 1) AS first ON TRUE"
+        f"WITH {', '.join(parts)} SELECT {', '.join(answers)}, first.* "
+        f"FROM (SELECT 1) AS one {' '.join(joins)}"
     )
 
 
 @dataclass(frozen=True)
 class Written:
-    """What ``write_and_bump`` did: the versions after its bump, and the row it wrote."""
+    """What ``write_and_bump`` did: the versions after its bump, the row it wrote, and
+    the changes before it since the snapshot it was decided on (see ``Seen``)."""
 
     versions: Versions
     row: tuple[Any, ...]  # what the write's RETURNING gave, for its first row
+    changes: Changes
 
 
 def write_and_bump(
@@ -306,7 +434,8 @@ def write_and_bump(
     ``installed_only``: the decision rests on the installed plugins alone (their
     definitions), not on any plugin's state: only ``collect_version`` is checked, so
     another plugin's activation meanwhile does not make it decide again. None when
-    nothing was written (no row matched, or the versions moved): then nothing happened.
+    nothing was written (no row matched, or the versions moved): then nothing happened;
+    with ``decided_on``, DecideAgain instead, telling what the statement found stored.
     """
     if not one_statement_writes():
         raise RuntimeError("write_and_bump is one PostgreSQL statement outside a transaction")
@@ -320,12 +449,26 @@ def write_and_bump(
     values += params
     if insert is not None:
         values += insert_values(insert)
-    values += [STATE_ID, CHANNEL, payload_token(scope, configs)]
-    statement = _one_statement(change, write, None if insert is None else type(insert), guard)
+    token = payload_token(scope, configs)
+    kept = _kept(change, token)
+    values += [STATE_ID, *([token] if kept else []), CHANNEL, token]
+    if decided_on is not None:
+        values.append(decided_on[0])
+    inserted = None if insert is None else type(insert)
+    statement = _one_statement(change, write, inserted, guard, kept)
     [row] = fetch_rows(statement, values)  # one row, written or not (the LEFT JOINs)
+    count = len(VERSION_COLUMNS)
+    bumped, rest = row[1 : 1 + count], row[2 + count :]
+    seen = None
+    if decided_on is not None:
+        stored, told, rest = rest[:count], rest[count], rest[count + 1 :]
+        if stored[0] is not None:
+            seen = Seen(_versions(stored), _told_changes(told))
     if not row[0]:
+        if decided_on is not None:
+            raise DecideAgain(seen)
         return None
-    written = tuple(row[2 + len(VERSION_COLUMNS) :])
-    if row[1] is None:  # written, but the state row does not exist yet (a brand-new database)
-        return Written(bump_version(change, scope=scope, configs=configs), written)
-    return Written(_versions(row[1 : 1 + len(VERSION_COLUMNS)]), written)
+    changes = seen.changes if seen is not None else {}
+    if bumped[0] is None:  # written, but the state row does not exist yet (a brand-new database)
+        return Written(bump_version(change, scope=scope, configs=configs), tuple(rest), changes)
+    return Written(_versions(bumped), tuple(rest), changes)

@@ -92,7 +92,8 @@ def _tick(state: dict[str, float | int], notified: list[Notice] | None = None) -
         holder.wait_for_local_writes(LOCAL_WRITE_WAIT_SECONDS)
         stored = notified[-1].versions if notified else read_versions()
         changed = {n.versions.settings_version: n.scope for n in notified or () if n.scope}
-        known = {n.versions.version: n.configs for n in notified or () if n.configs is not None}
+        # Every notice without a plugin's key moved ``version``: its flag, or None (read).
+        known = {n.versions.version: n.configs for n in notified or () if n.scope is None}
         # First: what this node has already (e.g. installed here) shows at once.
         ensure_current(stored, notified=changed, known=known)
         outcome = None
