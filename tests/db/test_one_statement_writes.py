@@ -26,14 +26,18 @@ from plughost.services import plugin_settings, plugins
 from plughost.services.audit import Actor, new_entry
 from plughost.services.registry import Discovery, decide_write, ensure_current, rebuild
 from plughost.services.state import (
+    CHANNEL,
     GUARD,
     Change,
     DecideAgain,
+    Notice,
     Seen,
     bump_version,
+    parse_payload,
     read_versions,
     write_and_bump,
 )
+from tests.db.postgres_support import another_connection
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ADMIN = Actor(username="admin", address="10.0.0.7")
@@ -302,3 +306,20 @@ def test_an_activation_on_a_stale_snapshot_learns_the_changes_from_its_statement
         PluginConfig.objects.values_list("key", "active")
     )
     assert holder.snapshot.configs["simpleaction"]["active"]
+
+
+def test_a_write_that_writes_nothing_notifies_nobody() -> None:
+    plugins.activate("simpleaction")
+    decided_on = (holder.snapshot.version, holder.snapshot.collect_version)
+    with another_connection() as listener:
+        listener.execute(f"LISTEN {CHANNEL}")
+
+        with pytest.raises(DecideAgain):  # active already: nothing to write
+            plugins.activate("simpleaction", unchecked=(holder.current(), decided_on))
+        plugins.deactivate("simpleaction", unchecked=(holder.current(), decided_on))
+        payloads = [n.payload for n in listener.notifies(timeout=2, stop_after=1)]
+
+    # Only the deactivation's bump: the no-op's statement sent no (unreadable) notice.
+    assert [parse_payload(payload) for payload in payloads] == [
+        Notice(read_versions(), configs={"simpleaction": False})
+    ]

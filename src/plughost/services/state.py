@@ -355,7 +355,7 @@ def _one_statement(
     the version after which the kept changes are told.
 
     It answers one row: the number of rows written, the versions after the bump (NULL when
-    nothing was written), the NOTIFY's, with a guard the stored versions it checked and
+    nothing was written, and then nothing is notified), the NOTIFY's, with a guard the stored versions it checked and
     the ``version change`` texts of the kept changes since, then the written row.
     The same few shapes come again on every write: built once each, not per request.
     """
@@ -383,7 +383,9 @@ def _one_statement(
     if kept:
         parts.extend(_keep_ctes("bumped"))
     bumped = ", ".join(f"bumped.{quote(c)}" for c in VERSION_COLUMNS)
-    answers = [f"(SELECT count(*) FROM written), {bumped}, {_notify(bumped)}"]
+    # Only a bump notifies: the one row comes whether or not anything was written.
+    notify = f"CASE WHEN bumped.{quote('version')} IS NOT NULL THEN {_notify(bumped)} END"
+    answers = [f"(SELECT count(*) FROM written), {bumped}, {notify}"]
     joins = ["LEFT JOIN bumped ON TRUE"]
     if guard:
         version, change_column = quote("version"), quote("change")
