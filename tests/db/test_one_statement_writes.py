@@ -291,8 +291,8 @@ def test_an_activation_on_a_stale_snapshot_learns_the_changes_from_its_statement
     elsewhere: str,
 ) -> None:
     # "sample": another plugin changed meanwhile, so the write goes in and the rebuild must
-    # take that change in too. "simpleaction": the same one, so it changes nothing and is
-    # decided again. Either way the statement told the stored versions and the changes.
+    # take that change in too. "simpleaction": the same one, so it changes nothing (it
+    # settles). Either way the statement told the stored versions and the changes.
     _activated_elsewhere(elsewhere)
 
     with CaptureQueriesContext(connection) as queries:
@@ -308,18 +308,41 @@ def test_an_activation_on_a_stale_snapshot_learns_the_changes_from_its_statement
     assert holder.snapshot.configs["simpleaction"]["active"]
 
 
-def test_a_write_that_writes_nothing_notifies_nobody() -> None:
+def test_a_write_that_bumps_nothing_notifies_nobody() -> None:
     plugins.activate("simpleaction")
-    decided_on = (holder.snapshot.version, holder.snapshot.collect_version)
+    stale = (holder.snapshot.version, holder.snapshot.collect_version)
+    bump_version(Change.PACKAGES)  # before listening: installed elsewhere, not seen here
     with another_connection() as listener:
         listener.execute(f"LISTEN {CHANNEL}")
 
-        with pytest.raises(DecideAgain):  # active already: nothing to write
-            plugins.activate("simpleaction", unchecked=(holder.current(), decided_on))
-        plugins.deactivate("simpleaction", unchecked=(holder.current(), decided_on))
+        with pytest.raises(DecideAgain):  # its guard fails: nothing written
+            plugins.deactivate("simpleaction", unchecked=(holder.current(), stale))
+        ensure_current()
+        current = (holder.snapshot.version, holder.snapshot.collect_version)
+        plugins.activate("simpleaction", unchecked=(holder.current(), current))  # active already
+        plugins.deactivate("simpleaction", unchecked=(holder.current(), current))
         payloads = [n.payload for n in listener.notifies(timeout=2, stop_after=1)]
 
-    # Only the deactivation's bump: the no-op's statement sent no (unreadable) notice.
+    # Only the deactivation's bump: neither statement that bumped nothing sent a notice
+    # (they used to send an unreadable one, their token alone).
     assert [parse_payload(payload) for payload in payloads] == [
         Notice(read_versions(), configs={"simpleaction": False})
     ]
+
+
+def test_activating_an_active_plugin_on_an_unchecked_snapshot_settles_in_one_statement() -> None:
+    _activated_elsewhere("simpleaction")  # this process still shows it inactive
+    before = read_versions()
+    decided_on = (holder.snapshot.version, holder.snapshot.collect_version)
+
+    with CaptureQueriesContext(connection) as queries:
+        config = plugins.activate(
+            "simpleaction", actor=ADMIN, unchecked=(holder.current(), decided_on)
+        )
+
+    assert config.active
+    assert len(queries.captured_queries) == 1  # no entry of its own, no read, no rebuild read
+    assert read_versions() == before  # nothing bumped
+    assert list(AuditEntry.objects.values_list("action", "result")) == [("activate", "ok")]
+    assert holder.snapshot.version == before.version  # caught up with whoever activated it
+    assert holder.snapshot.configs["simpleaction"]["active"]

@@ -21,6 +21,7 @@ from plughost.services.registry import (
     Unchecked,
     current_registry,
     current_snapshot,
+    ensure_current,
     fresh_registry,
     rebuild,
 )
@@ -28,9 +29,8 @@ from plughost.services.sql import fetch_rows
 from plughost.services.state import (
     GUARD,
     Change,
-    Changes,
     DecideAgain,
-    Versions,
+    Written,
     bump_version,
     one_statement_writes,
     refusals_decide_again,
@@ -133,18 +133,20 @@ def _store_active(
     # runs inside a write transaction (it may have to write, and wait for, the database).
     # The audit entry commits with the change (one commit, not two).
     with holder.rebuilding():
-        # Unchecked (decided_on), a write that did nothing raises DecideAgain: the versions
-        # moved, or the flag was so already.
-        stored = _store_active_flag(config, note, active=active, decided_on=decided_on)
+        # Unchecked (decided_on), a write that did nothing raises DecideAgain (the versions
+        # moved), or tells that the flag was so already (``changed`` False).
+        written = _store_active_flag(config, note, active=active, decided_on=decided_on)
         config.active = active
-        # The config rows are this snapshot's with the flag of each change since, this one
-        # included: when all of them are known, the rebuild need not read the rows.
-        if stored is None:
+        if written is None:
             rebuild(Discovery.REUSE)
+        elif not written.changed:  # a no-op, as on a checked registry: no event either
+            ensure_current(written.versions, known=written.changes)  # whoever stored it
+            return config
         else:
-            versions, changes = stored
-            known = {**changes, versions.version: {config.key: active}}
-            rebuild(Discovery.REUSE, stored=versions, known=known)
+            # The config rows are this snapshot's with the flag of each change since, this
+            # one included: when all of them are known, the rebuild need not read the rows.
+            known = {**written.changes, written.versions.version: {config.key: active}}
+            rebuild(Discovery.REUSE, stored=written.versions, known=known)
     trigger_event(PLUGIN_ACTIVATED if active else PLUGIN_DEACTIVATED, key=config.key)
     return config
 
@@ -155,21 +157,23 @@ def _store_active_flag(
     *,
     active: bool,
     decided_on: tuple[int, int] | None = None,
-) -> tuple[Versions, Changes] | None:
+) -> Written | None:
     """Store the flag, bump the version, write the success entry: all at once or none.
 
     One statement on PostgreSQL outside a caller's transaction (``state.write_and_bump``),
-    a transaction of them elsewhere. Returns the versions after the bump and the changes
-    before it that the statement told of (``Written.changes``); None: the flag was already
-    so, nothing bumped (DecideAgain instead with ``decided_on``).
+    a transaction of them elsewhere. Returns what it wrote: the versions after the bump
+    and the changes before it that the statement told of; with ``decided_on``, also when
+    the flag was so already (``changed`` False: the entry written, nothing bumped).
+    None: the flag was already so, nothing bumped or recorded.
     """
     if one_statement_writes():
         quote = connection.ops.quote_name
-        column = quote("active")
+        table, column, pk = quote(PluginConfig._meta.db_table), quote("active"), quote("id")
         update = (
-            f"UPDATE {quote(PluginConfig._meta.db_table)} SET {column} = %s "
-            f"WHERE {quote('id')} = %s AND {column} <> %s AND {GUARD} RETURNING {quote('id')}"
+            f"UPDATE {table} SET {column} = %s "
+            f"WHERE {pk} = %s AND {column} <> %s AND {GUARD} RETURNING {pk}"
         )
+        already = f"EXISTS (SELECT 1 FROM {table} WHERE {pk} = %s AND {column} = %s AND {GUARD})"
         entry = note.success_entry()
         written = write_and_bump(
             Change.STATE,
@@ -181,12 +185,13 @@ def _store_active_flag(
             # Whether a plugin may be (de)activated rests on its definition: other plugins'
             # activations meanwhile change nothing of it (a deleted config matches no row).
             installed_only=True,
+            settles=None if decided_on is None else (already, [config.pk, active]),
         )
         if written is None:
             return None  # not changed: the entry is written after, as for any no-op
         if entry is not None:
             note.recorded = True
-        return written.versions, written.changes
+        return written
     versions = None
     with transaction.atomic():
         updated = (
@@ -195,7 +200,7 @@ def _store_active_flag(
         if updated:
             versions = bump_version(Change.STATE, configs={config.key: active})
         note.record_success()
-    return None if versions is None else (versions, {})
+    return None if versions is None else Written(versions, (), {})
 
 
 def update_description(

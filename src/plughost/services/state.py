@@ -18,7 +18,7 @@ import enum
 import functools
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import connection, models, transaction
@@ -340,54 +340,64 @@ def versions_guard(decided_on: tuple[int, int] | None) -> tuple[str, list[Any]]:
     )
 
 
+@dataclass(frozen=True)
+class _Shape:
+    """What the text of a ``write_and_bump`` statement depends on."""
+
+    change: Change
+    write: str
+    insert: type[models.Model] | None
+    guard: tuple[str, ...]  # the state columns checked against ``decided_on``
+    kept: bool  # its bump is kept as a ``StateChange`` row
+    settles: str | None  # see ``write_and_bump``
+
+
 @functools.lru_cache(maxsize=64)
-def _one_statement(
-    change: Change,
-    write: str,
-    insert: type[models.Model] | None,
-    guard: tuple[str, ...],
-    kept: bool,
-) -> str:
+def _one_statement(shape: _Shape) -> str:
     """The text of a ``write_and_bump`` statement; its values go apart, in this order:
     the guard's (the state row's id and the stored ``guard`` columns' values, if any),
-    the write's, the inserted row's, the bump's (the state row's id, the token of its
-    ``StateChange`` row if it keeps one, the NOTIFY's channel and token), and with a guard
-    the version after which the kept changes are told.
+    the write's, the ``settles`` condition's, the inserted row's, the bump's (the state
+    row's id, the token of its ``StateChange`` row if it keeps one, the NOTIFY's channel
+    and token), and with a guard the version after which the kept changes are told.
 
     It answers one row: the number of rows written, the versions after the bump (NULL when
-    nothing was written, and then nothing is notified), the NOTIFY's, with a guard the stored versions it checked and
-    the ``version change`` texts of the kept changes since, then the written row.
+    nothing was written, and then nothing is notified), the NOTIFY's, with a guard the
+    stored versions it checked, the ``version change`` texts of the kept changes since and
+    whether it settled, then the written row.
     The same few shapes come again on every write: built once each, not per request.
     """
     quote = connection.ops.quote_name
     columns = _columns()
     state_table = quote(RegistryState._meta.db_table)
     parts = []
-    if guard:
+    write = shape.write
+    if shape.guard:
         parts.append(f"stored AS (SELECT {columns} FROM {state_table} WHERE {quote('id')} = %s)")
-        checks = " AND ".join(f"{quote(column)} = %s" for column in guard)
+        checks = " AND ".join(f"{quote(column)} = %s" for column in shape.guard)
         parts.append(f"guard AS (SELECT 1 FROM stored WHERE {checks})")
         write = write.replace(GUARD, "EXISTS (SELECT 1 FROM guard)")
     parts.append(f"written AS ({write})")
-    if insert is not None:
-        table, names, count = insert_columns(insert)
+    done = "EXISTS (SELECT 1 FROM written)"
+    if shape.settles is not None:
+        settles = shape.settles.replace(GUARD, "EXISTS (SELECT 1 FROM guard)")
+        parts.append(f"settled AS (SELECT 1 WHERE NOT {done} AND {settles})")
+        done = f"({done} OR EXISTS (SELECT 1 FROM settled))"
+    if shape.insert is not None:
+        table, names, count = insert_columns(shape.insert)
         marks = ", ".join(["%s"] * count)
-        parts.append(
-            f"inserted AS (INSERT INTO {table} ({names}) "
-            f"SELECT {marks} WHERE EXISTS (SELECT 1 FROM written))"
-        )
+        parts.append(f"inserted AS (INSERT INTO {table} ({names}) SELECT {marks} WHERE {done})")
     parts.append(
-        f"bumped AS (UPDATE {state_table} SET {_increments(change)} "
+        f"bumped AS (UPDATE {state_table} SET {_increments(shape.change)} "
         f"WHERE {quote('id')} = %s AND EXISTS (SELECT 1 FROM written) RETURNING {columns})"
     )
-    if kept:
+    if shape.kept:
         parts.extend(_keep_ctes("bumped"))
     bumped = ", ".join(f"bumped.{quote(c)}" for c in VERSION_COLUMNS)
     # Only a bump notifies: the one row comes whether or not anything was written.
     notify = f"CASE WHEN bumped.{quote('version')} IS NOT NULL THEN {_notify(bumped)} END"
     answers = [f"(SELECT count(*) FROM written), {bumped}, {notify}"]
     joins = ["LEFT JOIN bumped ON TRUE"]
-    if guard:
+    if shape.guard:
         version, change_column = quote("version"), quote("change")
         answers.append(", ".join(f"stored.{quote(c)}" for c in VERSION_COLUMNS))
         # Before this statement's own row (a statement sees the rows as it began).
@@ -395,6 +405,7 @@ def _one_statement(
             f"ARRAY(SELECT {version}::text || ' ' || {change_column} FROM {_changes_table()} "
             f"WHERE {version} > %s ORDER BY {version} LIMIT {TOLD_CHANGES})"
         )
+        answers.append("FALSE" if shape.settles is None else "EXISTS (SELECT 1 FROM settled)")
         joins.append("LEFT JOIN stored ON TRUE")
     joins.append("LEFT JOIN (SELECT * FROM written LIMIT 1) AS first ON TRUE")
     return (
@@ -406,11 +417,16 @@ def _one_statement(
 @dataclass(frozen=True)
 class Written:
     """What ``write_and_bump`` did: the versions after its bump, the row it wrote, and
-    the changes before it since the snapshot it was decided on (see ``Seen``)."""
+    the changes before it since the snapshot it was decided on (see ``Seen``).
+
+    ``changed`` False: the write found nothing to change and its ``settles`` condition
+    held; its entry was written, nothing was bumped, and ``versions`` are the stored ones.
+    """
 
     versions: Versions
     row: tuple[Any, ...]  # what the write's RETURNING gave, for its first row
     changes: Changes
+    changed: bool = True
 
 
 def write_and_bump(
@@ -423,6 +439,7 @@ def write_and_bump(
     configs: ConfigFlags | None = None,
     decided_on: tuple[int, int] | None = None,
     installed_only: bool = False,
+    settles: tuple[str, Sequence[object]] | None = None,
 ) -> Written | None:
     """PostgreSQL, outside any transaction: a change and its bump as one statement.
 
@@ -438,39 +455,72 @@ def write_and_bump(
     another plugin's activation meanwhile does not make it decide again. None when
     nothing was written (no row matched, or the versions moved): then nothing happened;
     with ``decided_on``, DecideAgain instead, telling what the statement found stored.
+    ``settles`` (with ``decided_on``): a condition, with ``GUARD`` in it, and its values,
+    under which a write that matched no row has nothing to do (the flag it would store is
+    stored already): its entry is written all the same, nothing is bumped, and the answer
+    is ``Written.changed`` False instead of DecideAgain.
     """
     if not one_statement_writes():
         raise RuntimeError("write_and_bump is one PostgreSQL statement outside a transaction")
     if GUARD not in write:
         raise ValueError("write_and_bump's write must hold state.GUARD in its WHERE clause")
-    guard: tuple[str, ...] = ()
+    if settles is not None and (decided_on is None or GUARD not in settles[0]):
+        raise ValueError("settles needs decided_on and state.GUARD in its condition")
+    token = payload_token(scope, configs)
+    shape = _Shape(
+        change,
+        write,
+        None if insert is None else type(insert),
+        () if decided_on is None else _guarded(installed_only=installed_only),
+        _kept(change, token),
+        None if settles is None else settles[0],
+    )
     values: list[Any] = []
     if decided_on is not None:
-        guard = ("collect_version",) if installed_only else ("version", "collect_version")
-        values += [STATE_ID, *decided_on[-len(guard) :]]
-    values += params
+        values += [STATE_ID, *decided_on[-len(shape.guard) :]]
+    values += [*params, *(settles[1] if settles is not None else ())]
     if insert is not None:
         values += insert_values(insert)
-    token = payload_token(scope, configs)
-    kept = _kept(change, token)
-    values += [STATE_ID, *([token] if kept else []), CHANNEL, token]
+    values += [STATE_ID, *([token] if shape.kept else []), CHANNEL, token]
     if decided_on is not None:
         values.append(decided_on[0])
-    inserted = None if insert is None else type(insert)
-    statement = _one_statement(change, write, inserted, guard, kept)
-    [row] = fetch_rows(statement, values)  # one row, written or not (the LEFT JOINs)
+    [row] = fetch_rows(_one_statement(shape), values)  # one row, written or not
+    written = _answer(row, guarded=decided_on is not None)
+    if written is None:
+        if decided_on is not None:
+            raise DecideAgain(_seen(row))
+        return None
+    if written.changed and row[1] is None:  # no state row yet (a brand-new database)
+        return replace(written, versions=bump_version(change, scope=scope, configs=configs))
+    return written
+
+
+def _guarded(*, installed_only: bool) -> tuple[str, ...]:
+    return ("collect_version",) if installed_only else ("version", "collect_version")
+
+
+def _seen(row: Sequence[Any]) -> Seen | None:
+    """What a guarded ``write_and_bump`` statement found stored (None: no state row)."""
+    count = len(VERSION_COLUMNS)
+    stored, told = row[2 + count : 2 + 2 * count], row[2 + 2 * count]
+    return None if stored[0] is None else Seen(_versions(stored), _told_changes(told))
+
+
+def _answer(row: Sequence[Any], *, guarded: bool) -> Written | None:
+    """Read a ``write_and_bump`` statement's answer (see ``_one_statement``).
+
+    None: nothing written, and it did not settle. Written but not bumped (no state row
+    yet): the versions are zeros, for the caller to bump.
+    """
     count = len(VERSION_COLUMNS)
     bumped, rest = row[1 : 1 + count], row[2 + count :]
-    seen = None
-    if decided_on is not None:
-        stored, told, rest = rest[:count], rest[count], rest[count + 1 :]
-        if stored[0] is not None:
-            seen = Seen(_versions(stored), _told_changes(told))
-    if not row[0]:
-        if decided_on is not None:
-            raise DecideAgain(seen)
-        return None
+    seen, settled = None, False
+    if guarded:
+        seen, settled, rest = _seen(row), rest[count + 1], rest[count + 2 :]
     changes = seen.changes if seen is not None else {}
-    if bumped[0] is None:  # written, but the state row does not exist yet (a brand-new database)
-        return Written(bump_version(change, scope=scope, configs=configs), tuple(rest), changes)
-    return Written(_versions(bumped), tuple(rest), changes)
+    if not row[0]:
+        if settled and seen is not None:
+            return Written(seen.versions, (), changes, changed=False)
+        return None
+    versions = Versions() if bumped[0] is None else _versions(bumped)
+    return Written(versions, tuple(rest), changes)
