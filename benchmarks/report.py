@@ -83,6 +83,10 @@ def _fmt(value: float) -> str:
     return f"{value:.2f}" if value < 100 else f"{value:.0f}"
 
 
+COMMIT_ROW = "durable commit, the database alone (one per worker at once)"
+"""The reference row: a one-row UPDATE committed, with no plughost (``benchmarks.commits``)."""
+
+
 def _config_name(entry: dict[str, Any]) -> str:
     return f"{entry['database']}, {entry['workers']}w"
 
@@ -110,6 +114,13 @@ def endpoint_table(endpoints: list[dict[str, Any]]) -> list[str]:
     for entry in measured:
         rss += [str(entry["peak_rss"]["max_mib"]), "", ""]
     lines.append("| " + " | ".join(rss) + " |")
+    if all("durable_commit" in entry for entry in measured):
+        commit = [COMMIT_ROW, "reference", ""]
+        for entry in measured:
+            figures = entry["durable_commit"]
+            commit.append(f"{_fmt(figures['median_ms'])} ({figures['ratio_to_floor']:.2f}x)")
+            commit += [_fmt(figures["p99_ms"]), f"{figures['rps']:.0f}"]
+        lines.append("| " + " | ".join(commit) + " |")
     return lines
 
 
@@ -132,6 +143,15 @@ def compact_endpoint_table(endpoints: list[dict[str, Any]]) -> list[str]:
         "| peak RSS per worker, MiB | |"
         + "".join(f" {entry['peak_rss']['max_mib']} |" for entry in measured)
     )
+    if all("durable_commit" in entry for entry in measured):
+        lines.append(
+            f"| {COMMIT_ROW} | reference |"
+            + "".join(
+                f" {_fmt(e['durable_commit']['median_ms'])}"
+                f" ({e['durable_commit']['ratio_to_floor']:.2f}x) |"
+                for e in measured
+            )
+        )
     return lines
 
 

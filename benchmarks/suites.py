@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from benchmarks import commits
 from benchmarks.dataset import plugin_key, write_plugins
 from benchmarks.driver import BenchmarkError, Case, Driver, Samples, clients
 from benchmarks.servers import (
@@ -47,6 +48,7 @@ class Plan:
     count: int = 80  # requests per case, per connection, per round
     warmup: int = 20
     reload_count: int = 10
+    commit_count: int = 1000  # durable commits per writer (the database alone)
     sizes: tuple[int, ...] = (10, 100, 1000, 10000)
     scale_database: str = "sqlite"
     scale_count: int = 100
@@ -66,6 +68,7 @@ class Plan:
             count=20,
             warmup=3,
             reload_count=2,
+            commit_count=50,
             sizes=(10, 100),
             scale_count=20,
             startup_sizes=(10,),
@@ -347,6 +350,8 @@ def _endpoints_once(
             drivers["baseline"] = (driver, baseline_cases)
             placement["baseline"] = _spread(driver, baseline)
         samples = _measure(drivers, plan, endpoint_counts(plan), log)
+        commit = commits.measure(database, workers, plan.commit_count, root / name)
+        floor = samples["current"][FLOOR.name].summary()
         entry: dict[str, Any] = {
             "database": database,
             "workers": workers,
@@ -355,6 +360,12 @@ def _endpoints_once(
             "startup_s": round(server.started_s, 3),
             "cases": _case_rows(cases, samples["current"], targets=True),
             "peak_rss": _peak_rss(server),
+            # What one durable write costs the database alone, as many writers at once.
+            "durable_commit": {
+                "writers": workers,
+                **commit.as_dict(),
+                "ratio_to_floor": round(ratio(commit.median_ms, floor.median_ms), 3),
+            },
         }
         if baseline is not None:
             own_floor = FLOOR in baseline_cases

@@ -42,6 +42,12 @@ def test_quick_benchmark_writes_every_section(tmp_path: Path) -> None:
     assert {"plugin list", "setting PATCH", "activate toggle", "reload"} <= set(names)
     assert all(case["count"] >= 1 and case["ratio_to_floor"] > 0 for case in endpoints["cases"])
     assert endpoints["peak_rss"]["max_mib"] > 0
+    commit = endpoints["durable_commit"]  # the database alone, one writer per worker
+    assert commit["writers"] == 1
+    assert commit["count"] == 50
+    assert commit["median_ms"] > 0
+    assert commit["ratio_to_floor"] > 0
+    assert "| durable commit, the database alone" in done.stdout
     assert [entry["plugins"] for entry in results["scale"]["sizes"]] == [3, 6]
     assert "list page ?limit=10" in results["scale"]["growth"]
     [first, *others] = results["propagation"]
