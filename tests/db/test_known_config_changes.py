@@ -1,6 +1,6 @@
 """A rebuild that knows every change since its snapshot regroups the config rows unread.
 
-It knows them from the NOTIFYs (the watcher) or from the kept ``StateChange`` rows.
+It knows them from the NOTIFYs (the watcher) or from the state row's ``recent_changes``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from pytest_django import Settings
 
-from plughost.db.models import PluginConfig, RegistryState, StateChange
+from plughost.db.models import PluginConfig, RegistryState
 from plughost.runtime import holder
 from plughost.services import plugins
 from plughost.services.registry import (
@@ -23,11 +23,12 @@ from plughost.services.registry import (
     reload_registry,
 )
 from plughost.services.state import (
-    KEPT_CHANGES,
+    RECENT_CHARACTERS,
     Change,
     bump_version,
     read_changes,
     read_versions,
+    recent_changes,
 )
 
 pytestmark = pytest.mark.django_db
@@ -146,12 +147,9 @@ def test_a_reload_reads_them_and_takes_in_a_change_made_behind_the_servers_back(
 
 
 def kept_change_reads(queries: CaptureQueriesContext) -> list[str]:
-    """The reads of the kept ``StateChange`` rows among ``queries``."""
-    table = StateChange._meta.db_table
+    """The reads of the state row's ``recent_changes`` among ``queries``."""
     return [
-        q["sql"]
-        for q in queries.captured_queries
-        if q["sql"].startswith('SELECT "version"') and table in q["sql"]
+        q["sql"] for q in queries.captured_queries if q["sql"].startswith('SELECT "recent_changes"')
     ]
 
 
@@ -197,36 +195,56 @@ def test_versions_older_than_the_snapshot_are_read_again_not_built() -> None:
     assert holder.snapshot.version == version
 
 
+def _kept() -> str:
+    return RegistryState.objects.get().recent_changes
+
+
 def test_only_changes_that_tell_their_flag_are_kept() -> None:
     flag = bump_version(Change.STATE, configs={"sample": True})
     bump_version(Change.SETTINGS, scope="sample")  # no version moved
-    reload = bump_version(Change.STATE)  # a reload: unknown, as a missing row says
+    reload = bump_version(Change.STATE)  # a reload: unknown, as one not kept says
     install = bump_version(Change.PACKAGES)
     two = bump_version(Change.STATE, configs={"sample": True, "schedule": False})
 
-    kept = dict(StateChange.objects.values_list("version", "change"))
-
-    assert kept == {flag.version: "=+sample"}
+    assert recent_changes(_kept()) == {flag.version: {"sample": True}}
+    assert _kept().endswith(f"\n{flag.version} =+sample")
     assert read_changes(flag.version - 1, two.version) == {flag.version: {"sample": True}}
-    assert {reload.version, install.version, two.version}.isdisjoint(kept)
+    assert read_changes(flag.version, two.version) == {}
+    assert {reload.version, install.version, two.version}.isdisjoint(recent_changes(_kept()))
 
 
-def test_the_last_changes_are_kept_and_the_older_ones_go() -> None:
+def test_the_end_of_the_changes_is_kept() -> None:
     first = bump_version(Change.STATE, configs={"sample": True})
-    for number in range(KEPT_CHANGES + 10):
-        last = bump_version(Change.STATE, configs={"sample": number % 2 == 0})
+    for number in range(200):
+        last = bump_version(Change.STATE, configs={"schedule": number % 2 == 0})
 
-    kept = sorted(StateChange.objects.values_list("version", flat=True))
+    kept = recent_changes(_kept())
 
+    assert len(_kept()) <= RECENT_CHARACTERS
     assert first.version not in kept
-    assert kept == list(range(last.version - KEPT_CHANGES + 1, last.version + 1))
+    assert max(kept) == last.version
+    assert kept[last.version] == {"schedule": False}
+    # Every change kept is whole and in order: the cut-off one before them is skipped.
+    assert list(kept) == list(range(min(kept), last.version + 1))
+    assert len(kept) > 50
 
 
-def test_a_state_row_begun_anew_forgets_the_kept_changes() -> None:
-    bump_version(Change.STATE, configs={"sample": True})
-    RegistryState.objects.all().delete()  # its numbers begin again
+@pytest.mark.parametrize(
+    ("text", "told"),
+    [
+        ("", {}),
+        ("\n3 =+a\n4 =-b", {3: {"a": True}, 4: {"b": False}}),
+        ("3 =+cut\n14 =+a", {14: {"a": True}}),  # "3" may be the end of "13": skipped
+        ("\n5 ", {5: None}),  # a token that tells no flag: unknown
+    ],
+)
+def test_recent_changes_are_read_line_by_line(text: str, told: dict[int, object]) -> None:
+    assert recent_changes(text) == told
 
-    again = bump_version(Change.STATE)
 
-    assert again.version == 1
-    assert not StateChange.objects.exists()  # "1" must not read as the old version 1
+def test_recent_changes_are_read_back_to_a_version() -> None:
+    text = "\n3 =+a\n4 =-b\n6 =+c"
+
+    assert recent_changes(text, after=3) == {4: {"b": False}, 6: {"c": True}}
+    assert list(recent_changes(text, after=3)) == [4, 6]  # oldest first
+    assert recent_changes(text, after=6) == {}

@@ -96,29 +96,15 @@ class RegistryState(models.Model):
     settings_version = models.BigIntegerField(
         default=0, help_text="Incremented when a plugin setting changes (clears setting caches)"
     )
+    # What the last state changes did, each "\n<version> =+key" (or =-key) for a change that
+    # stored one active flag; only the end is kept (plughost.services.state.recent_changes).
+    # A process a few changes behind learns them here instead of reading every config row.
+    recent_changes = models.TextField(blank=True, default="")
     changed = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
         """Return the version."""
         return f"registry v{self.version}"
-
-
-class StateChange(models.Model):
-    """The active flag that the state change which moved ``RegistryState.version`` to
-    ``version`` stored, kept for the last few hundred versions.
-
-    ``change``: ``=+key`` or ``=-key``, the token of its NOTIFY. A process whose snapshot
-    is a few changes behind learns from these rows what changed, instead of reading every
-    config row. Only such changes are kept: a version without a row here (a reload, an
-    install, one pruned) makes it read them.
-    """
-
-    version = models.BigIntegerField(primary_key=True)
-    change = models.CharField(max_length=300, blank=True, default="")
-
-    def __str__(self) -> str:
-        """Return ``v<version> <change>``."""
-        return f"v{self.version} {self.change}"
 
 
 class InstallLock(models.Model):

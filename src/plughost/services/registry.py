@@ -212,9 +212,9 @@ def rebuild(
     answer), so they need no read; the configs are read after that commit, so they are at
     least as new (a change committed in between makes the watcher rebuild once more).
     ``known``: what state changes did to the config rows, by the version each bumped to;
-    the kept ``StateChange`` rows tell of the others. When every change since the current
-    snapshot is one flag (each moves ``version`` by one), the rows are the snapshot's with
-    those flags, and are not read again.
+    the state row's ``recent_changes`` tell of the others. When every change since the
+    current snapshot is one flag (each moves ``version`` by one), the rows are the
+    snapshot's with those flags, and are not read again.
     """
     with holder.rebuilding():
         previous = holder.snapshot
@@ -313,9 +313,9 @@ def _known_rows(
     """The config rows in NAME_ORDER after the changes since ``previous``; None: read them.
 
     Each state change moves ``version`` by one: the changes since are those numbered above
-    its version, up to ``stored``'s. ``known`` tells of some; the kept ``StateChange`` rows
-    of the others (one query). Only when each of them is one flag: rows that did not change
-    are the previous snapshot's own.
+    its version, up to ``stored``'s. ``known`` tells of some; the state row's
+    ``recent_changes`` of the others (one query). Only when each of them is one flag: rows
+    that did not change are the previous snapshot's own.
     """
     numbers = range(previous.version + 1, stored.version + 1)
     if not numbers or any(number in known and known[number] is None for number in numbers):

@@ -7,9 +7,10 @@ when the installed plugins change (rediscover), ``settings_version`` when a sett
 the three counters after the bump and, for a setting change, the plugin's key, for an
 activation the flag it stored (:func:`parse_payload`), so a watcher needs no query to learn
 them, drops only that plugin's cached settings, and need not read the config rows again.
-A ``version`` bump that tells its flag is also kept a while as a ``StateChange`` row with
-that token, so a process that missed the NOTIFYs (SQLite has none) or acts before they
-arrive (a write decided on a snapshot a few changes old) learns the same from a few rows.
+A ``version`` bump that tells its flag also appends ``version token`` to the state row's
+``recent_changes``, so a process that missed the NOTIFYs (SQLite has none) or acts before
+they arrive (a write decided on a snapshot a few changes old) learns the same from the
+row it reads or writes anyway.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 from django.db import connection, models, transaction
 
 from plughost.core.errors import PluginError
-from plughost.db.models import RegistryState, StateChange
+from plughost.db.models import RegistryState
 from plughost.services.sql import fetch_rows, insert_columns, insert_values
 
 STATE_ID = 1
@@ -34,11 +35,12 @@ METADATA_CHANNEL = "plughost_metadata"
 """Where a PostgreSQL trigger (migration 0008) names each plugin whose metadata changed."""
 GUARD = "/* guard */ TRUE"
 """Where a ``write_and_bump`` write's WHERE clause takes the check of ``decided_on``."""
-KEPT_CHANGES = 500
-"""How many versions back ``StateChange`` rows are kept: a snapshot further behind reads
-the config rows."""
-TOLD_CHANGES = 100
-"""At most this many changes a write's statement tells of (the ones since its snapshot)."""
+SEEN_CHANGES = 128
+"""More changes than this since a write's snapshot are not looked up one by one."""
+RECENT_CHARACTERS = 1500
+"""How much of ``recent_changes`` is kept: its end, some 60 changes of short plugin keys
+(the row stays small enough to be stored whole). A snapshot further behind than what is
+kept reads the config rows."""
 
 
 class DecideAgain(Exception):  # noqa: N818 - an instruction to the caller, not an error
@@ -113,7 +115,8 @@ one flag (a reload, an install): the rows must be read again."""
 @dataclass(frozen=True)
 class Seen:
     """What a write's statement found stored: the versions, and the changes (from the
-    ``StateChange`` rows) since the snapshot it was decided on, as far as they are kept."""
+    state row's ``recent_changes``) since the snapshot it was decided on, as far as they
+    are kept."""
 
     versions: Versions
     changes: Changes
@@ -206,66 +209,52 @@ def _read_statement() -> str:
 
 
 def read_changes(after: int, upto: int) -> Changes:
-    """The kept ``StateChange`` rows of versions ``after`` (excluded) to ``upto``."""
+    """The kept changes (``recent_changes``) of versions ``after`` (excluded) to ``upto``."""
     quote = connection.ops.quote_name
+    table = quote(RegistryState._meta.db_table)
     rows = fetch_rows(
-        f"SELECT {quote('version')}, {quote('change')} FROM {_changes_table()} "
-        f"WHERE {quote('version')} > %s AND {quote('version')} <= %s",
-        [after, upto],
+        f"SELECT {quote('recent_changes')} FROM {table} WHERE {quote('id')} = %s", [STATE_ID]
     )
-    return {int(version): configs_of(change) for version, change in rows}
+    recent = recent_changes(rows[0][0] if rows else "", after=after)
+    return {number: flags for number, flags in recent.items() if number <= upto}
 
 
-def _told_changes(told: Sequence[str] | None) -> Changes:
-    """The ``version change`` texts a write's statement answers, as ``Changes``."""
-    changes: dict[int, ConfigFlags | None] = {}
-    for text in told or ():
-        number, _, change = text.partition(" ")
-        changes[int(number)] = configs_of(change)
-    return changes
+def recent_changes(text: str | None, *, after: int = -1) -> Changes:
+    """What ``recent_changes`` tells: each kept change's flag, by version, of the versions
+    above ``after``, oldest first.
 
-
-def _changes_table() -> str:
-    return connection.ops.quote_name(StateChange._meta.db_table)
+    Each change is ``\\n<version> <token>``, in the order of their versions; what precedes
+    the first line break may be the end of one whose beginning was cut off (only the end
+    of the text is kept): skipped. Read from the end, as far back as ``after``.
+    """
+    changes: list[tuple[int, ConfigFlags | None]] = []
+    for line in reversed((text or "").split("\n")[1:]):
+        number, _, token = line.partition(" ")
+        if not number.isdigit():
+            continue
+        if int(number) <= after:
+            break
+        changes.append((int(number), configs_of(token)))
+    return dict(reversed(changes))
 
 
 def _kept(change: Change, token: str | None) -> bool:
-    """Whether a bump is kept as a ``StateChange`` row: it moves ``version`` and tells
+    """Whether a bump keeps its token in ``recent_changes``: it moves ``version`` and tells
     what it did (``configs_of`` reads its token). Any other change is not kept, which
-    says the same as keeping it unknown: read the rows. Keeping only what tells spares
-    the reloads and installs a write."""
+    says the same as keeping it unknown: read the rows."""
     return token is not None and "version" in _BUMPED[change]
 
 
-def _keep_ctes(source: str) -> list[str]:
-    """PostgreSQL: store the bump in ``source`` (a CTE of the new versions) as a
-    ``StateChange`` row, its token the one parameter, and drop the rows more than
-    ``KEPT_CHANGES`` versions older. A version stored again (a state row begun anew
-    after an old one's rows were kept) takes the new token."""
+def _keeping() -> str:
+    """The assignment that appends a bump's change to ``recent_changes`` and keeps its end;
+    its one parameter the token. In the bump's own UPDATE: ``version`` is the old value."""
     quote = connection.ops.quote_name
-    table, version, change = _changes_table(), quote("version"), quote("change")
-    return [
-        f"kept AS (INSERT INTO {table} ({version}, {change}) "
-        f"SELECT {version}, %s FROM {source} "
-        f"ON CONFLICT ({version}) DO UPDATE SET {change} = EXCLUDED.{change})",
-        f"pruned AS (DELETE FROM {table} "
-        f"WHERE {version} <= (SELECT {version} FROM {source}) - {KEPT_CHANGES})",
-    ]
-
-
-def _keep(versions: Versions, token: str) -> None:
-    """Elsewhere (SQLite): the same as :func:`_keep_ctes`, in the bump's transaction."""
-    quote = connection.ops.quote_name
-    table, version, change = _changes_table(), quote("version"), quote("change")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({version}, {change}) VALUES (%s, %s) "
-            f"ON CONFLICT ({version}) DO UPDATE SET {change} = excluded.{change}",
-            [versions.version, token],
-        )
-        cursor.execute(
-            f"DELETE FROM {table} WHERE {version} <= %s", [versions.version - KEPT_CHANGES]
-        )
+    recent, version = quote("recent_changes"), quote("version")
+    if connection.vendor == "postgresql":
+        added = f"{recent} || E'\\n' || ({version} + 1)::text || ' ' || %s::text"
+        return f"{recent} = right({added}, {RECENT_CHARACTERS})"
+    added = f"{recent} || char(10) || ({version} + 1) || ' ' || %s"
+    return f"{recent} = substr({added}, -{RECENT_CHARACTERS})"
 
 
 _BUMPED = {
@@ -290,9 +279,7 @@ def bump_version(
     bumped = _bump(change, token)
     if bumped is None:  # the row does not exist yet (a database older than its first change)
         with transaction.atomic():
-            _, created = RegistryState.objects.get_or_create(pk=STATE_ID)
-            if created:  # its numbers begin anew: rows kept of the old ones would mislead
-                StateChange.objects.all().delete()
+            RegistryState.objects.get_or_create(pk=STATE_ID)
         bumped = _bump(change, token)
         assert bumped is not None
     return bumped
@@ -302,28 +289,18 @@ def _bump(change: Change, token: str | None) -> Versions | None:
     quote = connection.ops.quote_name
     table = quote(RegistryState._meta.db_table)
     columns = _columns()
-    update = (
-        f"UPDATE {table} SET {_increments(change)} WHERE {quote('id')} = %s RETURNING {columns}"
-    )
     kept = _kept(change, token)
+    assignments = _increments(change) + (f", {_keeping()}" if kept else "")
+    update = f"UPDATE {table} SET {assignments} WHERE {quote('id')} = %s RETURNING {columns}"
+    values: list[Any] = [*([token] if kept else []), STATE_ID]
     if connection.vendor == "postgresql":
-        parts = [f"bumped AS ({update})", *(_keep_ctes("bumped") if kept else ())]
         rows = fetch_rows(
-            f"WITH {', '.join(parts)} SELECT {columns}, {_notify(columns)} FROM bumped",
-            [STATE_ID, *([token] if kept else []), CHANNEL, token],
+            f"WITH bumped AS ({update}) SELECT {columns}, {_notify(columns)} FROM bumped",
+            [*values, CHANNEL, token],
         )
-        return _versions(rows[0]) if rows else None
-    if not kept:
-        rows = fetch_rows(update, [STATE_ID])
-        return _versions(rows[0]) if rows else None
-    with transaction.atomic(savepoint=False):  # the bump and its StateChange row, or neither
-        rows = fetch_rows(update, [STATE_ID])
-        if not rows:
-            return None
-        versions = _versions(rows[0])
-        assert token is not None
-        _keep(versions, token)
-    return versions
+    else:
+        rows = fetch_rows(update, values)
+    return _versions(rows[0]) if rows else None
 
 
 def versions_guard(decided_on: tuple[int, int] | None) -> tuple[str, list[Any]]:
@@ -348,7 +325,7 @@ class _Shape:
     write: str
     insert: type[models.Model] | None
     guard: tuple[str, ...]  # the state columns checked against ``decided_on``
-    kept: bool  # its bump is kept as a ``StateChange`` row
+    kept: bool  # its bump keeps its token in ``recent_changes``
     settles: str | None  # see ``write_and_bump``
 
 
@@ -356,14 +333,14 @@ class _Shape:
 def _one_statement(shape: _Shape) -> str:
     """The text of a ``write_and_bump`` statement; its values go apart, in this order:
     the guard's (the state row's id and the stored ``guard`` columns' values, if any),
-    the write's, the ``settles`` condition's, the inserted row's, the bump's (the state
-    row's id, the token of its ``StateChange`` row if it keeps one, the NOTIFY's channel
-    and token), and with a guard the version after which the kept changes are told.
+    the write's, the ``settles`` condition's, the inserted row's, the bump's (the token it
+    keeps in ``recent_changes`` if it keeps one, the state row's id, the NOTIFY's channel
+    and token).
 
     It answers one row: the number of rows written, the versions after the bump (NULL when
     nothing was written, and then nothing is notified), the NOTIFY's, with a guard the
-    stored versions it checked, the ``version change`` texts of the kept changes since and
-    whether it settled, then the written row.
+    stored versions it checked with the state row's ``recent_changes`` and whether it
+    settled, then the written row.
     The same few shapes come again on every write: built once each, not per request.
     """
     quote = connection.ops.quote_name
@@ -372,7 +349,10 @@ def _one_statement(shape: _Shape) -> str:
     parts = []
     write = shape.write
     if shape.guard:
-        parts.append(f"stored AS (SELECT {columns} FROM {state_table} WHERE {quote('id')} = %s)")
+        kept_text = quote("recent_changes")
+        parts.append(
+            f"stored AS (SELECT {columns}, {kept_text} FROM {state_table} WHERE {quote('id')} = %s)"
+        )
         checks = " AND ".join(f"{quote(column)} = %s" for column in shape.guard)
         parts.append(f"guard AS (SELECT 1 FROM stored WHERE {checks})")
         write = write.replace(GUARD, "EXISTS (SELECT 1 FROM guard)")
@@ -386,25 +366,20 @@ def _one_statement(shape: _Shape) -> str:
         table, names, count = insert_columns(shape.insert)
         marks = ", ".join(["%s"] * count)
         parts.append(f"inserted AS (INSERT INTO {table} ({names}) SELECT {marks} WHERE {done})")
+    assignments = _increments(shape.change) + (f", {_keeping()}" if shape.kept else "")
     parts.append(
-        f"bumped AS (UPDATE {state_table} SET {_increments(shape.change)} "
+        f"bumped AS (UPDATE {state_table} SET {assignments} "
         f"WHERE {quote('id')} = %s AND EXISTS (SELECT 1 FROM written) RETURNING {columns})"
     )
-    if shape.kept:
-        parts.extend(_keep_ctes("bumped"))
     bumped = ", ".join(f"bumped.{quote(c)}" for c in VERSION_COLUMNS)
     # Only a bump notifies: the one row comes whether or not anything was written.
     notify = f"CASE WHEN bumped.{quote('version')} IS NOT NULL THEN {_notify(bumped)} END"
     answers = [f"(SELECT count(*) FROM written), {bumped}, {notify}"]
     joins = ["LEFT JOIN bumped ON TRUE"]
     if shape.guard:
-        version, change_column = quote("version"), quote("change")
-        answers.append(", ".join(f"stored.{quote(c)}" for c in VERSION_COLUMNS))
-        # Before this statement's own row (a statement sees the rows as it began).
-        answers.append(
-            f"ARRAY(SELECT {version}::text || ' ' || {change_column} FROM {_changes_table()} "
-            f"WHERE {version} > %s ORDER BY {version} LIMIT {TOLD_CHANGES})"
-        )
+        # As the statement began: before its own bump.
+        stored = [*VERSION_COLUMNS, "recent_changes"]
+        answers.append(", ".join(f"stored.{quote(c)}" for c in stored))
         answers.append("FALSE" if shape.settles is None else "EXISTS (SELECT 1 FROM settled)")
         joins.append("LEFT JOIN stored ON TRUE")
     joins.append("LEFT JOIN (SELECT * FROM written LIMIT 1) AS first ON TRUE")
@@ -481,14 +456,12 @@ def write_and_bump(
     values += [*params, *(settles[1] if settles is not None else ())]
     if insert is not None:
         values += insert_values(insert)
-    values += [STATE_ID, *([token] if shape.kept else []), CHANNEL, token]
-    if decided_on is not None:
-        values.append(decided_on[0])
+    values += [*([token] if shape.kept else []), STATE_ID, CHANNEL, token]
     [row] = fetch_rows(_one_statement(shape), values)  # one row, written or not
-    written = _answer(row, guarded=decided_on is not None)
+    written = _answer(row, decided_on)
     if written is None:
         if decided_on is not None:
-            raise DecideAgain(_seen(row))
+            raise DecideAgain(_seen(row, decided_on))
         return None
     if written.changed and row[1] is None:  # no state row yet (a brand-new database)
         return replace(written, versions=bump_version(change, scope=scope, configs=configs))
@@ -499,14 +472,26 @@ def _guarded(*, installed_only: bool) -> tuple[str, ...]:
     return ("collect_version",) if installed_only else ("version", "collect_version")
 
 
-def _seen(row: Sequence[Any]) -> Seen | None:
-    """What a guarded ``write_and_bump`` statement found stored (None: no state row)."""
+def _seen(row: Sequence[Any], decided_on: tuple[int, int]) -> Seen | None:
+    """What a guarded ``write_and_bump`` statement found stored (None: no state row), with
+    the kept changes since the snapshot the write was decided on."""
     count = len(VERSION_COLUMNS)
-    stored, told = row[2 + count : 2 + 2 * count], row[2 + 2 * count]
-    return None if stored[0] is None else Seen(_versions(stored), _told_changes(told))
+    stored, kept = row[2 + count : 2 + 2 * count], row[2 + 2 * count]
+    if stored[0] is None:
+        return None
+    versions = _versions(stored)
+    numbers = range(decided_on[0] + 1, versions.version + 1)
+    if not numbers:
+        return Seen(versions, {})
+    if len(numbers) > SEEN_CHANGES:  # more than can be kept: unknown, read the rows
+        return Seen(versions, {numbers[-1]: None})
+    # Every change since, as the row tells it: one not kept there is unknown (None), so
+    # nobody asks the row again for it.
+    recent = recent_changes(kept, after=decided_on[0])
+    return Seen(versions, {number: recent.get(number) for number in numbers})
 
 
-def _answer(row: Sequence[Any], *, guarded: bool) -> Written | None:
+def _answer(row: Sequence[Any], decided_on: tuple[int, int] | None) -> Written | None:
     """Read a ``write_and_bump`` statement's answer (see ``_one_statement``).
 
     None: nothing written, and it did not settle. Written but not bumped (no state row
@@ -515,8 +500,8 @@ def _answer(row: Sequence[Any], *, guarded: bool) -> Written | None:
     count = len(VERSION_COLUMNS)
     bumped, rest = row[1 : 1 + count], row[2 + count :]
     seen, settled = None, False
-    if guarded:
-        seen, settled, rest = _seen(row), rest[count + 1], rest[count + 2 :]
+    if decided_on is not None:
+        seen, settled, rest = _seen(row, decided_on), rest[count + 1], rest[count + 2 :]
     changes = seen.changes if seen is not None else {}
     if not row[0]:
         if settled and seen is not None:
