@@ -61,7 +61,10 @@ def measure(kind: str, writers: int, count: int, folder: Path) -> Summary:
             latencies: list[float] = []
             for process in processes:
                 assert process.stdout is not None
-                latencies += json.loads(process.stdout.readline())
+                line = process.stdout.readline()
+                if not line:
+                    raise BenchmarkError(f"a {kind} commit writer died")
+                latencies += json.loads(line)
             elapsed = time.monotonic() - began
         finally:
             for process in processes:
