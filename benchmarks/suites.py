@@ -196,12 +196,15 @@ def scale_counts(plan: Plan, size: int) -> Counts:
 
 
 def _measure(
-    drivers: Mapping[str, tuple[Driver, Sequence[Case]]], plan: Plan, counts: Counts, log: Log
+    drivers: Mapping[str, tuple[Driver, Sequence[Case]]],
+    plan: Plan,
+    counts: Mapping[str, Counts],
+    log: Log,
 ) -> dict[str, dict[str, Samples]]:
     """Run every case ``plan.rounds`` times on every server, interleaved.
 
     Round after round, case after case, server after server: drift over time hits every
-    case and every server alike.
+    case and every server alike. ``counts``: each server's requests per case and round.
     """
     samples = {
         label: {case.name: Samples() for case in cases} for label, (_, cases) in drivers.items()
@@ -213,7 +216,7 @@ def _measure(
                 case = next((c for c in cases if c.name == name), None)
                 if case is None:
                     continue
-                warmup, count = counts(case, number)
+                warmup, count = counts[label](case, number)
                 if count == 0:
                     continue
                 latencies, elapsed = driver.run(case, warmup=warmup, count=count)
@@ -349,7 +352,7 @@ def _endpoints_once(
             driver = stack.enter_context(clients(baseline.port, baseline.token, workers))
             drivers["baseline"] = (driver, baseline_cases)
             placement["baseline"] = _spread(driver, baseline)
-        samples = _measure(drivers, plan, endpoint_counts(plan), log)
+        samples = _measure(drivers, plan, dict.fromkeys(drivers, endpoint_counts(plan)), log)
         commit = commits.measure(database, workers, plan.commit_count, root / name)
         floor = samples["current"][FLOOR.name].summary()
         entry: dict[str, Any] = {
@@ -385,42 +388,61 @@ def _endpoints_once(
 
 
 def run_scale(plan: Plan, root: Path, log: Log) -> dict[str, Any]:
-    """Measure the list endpoints and reloads with more and more plugin configs."""
-    sizes = []
+    """Measure the list endpoints and reloads with more and more plugin configs.
+
+    A server per size, all running at once and measured in the same interleaved rounds
+    (``_measure``): a machine whose speed drifts while the sizes are measured one after
+    another would show the drift as growth (a shared machine's floor moved by a third
+    between two sizes' servers, minutes apart).
+    """
     cases = scale_cases()
-    for size in plan.sizes:
-        log(f"  scale: {size} plugins")
-        folder = root / f"scale-{size}" / "plugins"
-        keys = write_plugins(folder, size)
-        active = keys[: max(1, min(10, size // 10))]
-        spec = ServerSpec(database=plan.scale_database, workers=1, plugin_dirs=(folder,))
-        data_dir = root / f"scale-{size}" / "data"
-        with (
-            database_for(plan.scale_database) as url,
-            run_server(data_dir, spec, database_url=url) as server,
-        ):
-            began = time.monotonic()
-            status, body = request(server.port, "GET", "/api/plugins/?limit=1", token=server.token)
-            if status != 200:
-                raise BenchmarkError(f"first list: {status} {body}")
-            first_build_s = time.monotonic() - began
-            _activate(server, active)
-            with clients(server.port, server.token, 1) as driver:
-                samples = _measure(
-                    {"current": (driver, cases)}, plan, scale_counts(plan, size), log
-                )["current"]
-            sizes.append(
-                {
-                    "plugins": size,
-                    "total_configs": size + 6,
-                    "active_generated": len(active),
-                    "startup_s": round(server.started_s, 3),
-                    "first_registry_build_s": round(first_build_s, 3),
-                    "cases": _case_rows(cases, samples, targets=False),
-                    "peak_rss": _peak_rss(server),
-                }
-            )
+    with ExitStack() as stack:
+        started: dict[int, tuple[Server, float, list[str]]] = {}
+        drivers: dict[str, tuple[Driver, Sequence[Case]]] = {}
+        for size in plan.sizes:
+            log(f"  scale: starting a server with {size} plugins")
+            server, first_build_s, active = _scale_server(stack, plan, root, size)
+            started[size] = (server, first_build_s, active)
+            driver = stack.enter_context(clients(server.port, server.token, 1))
+            drivers[str(size)] = (driver, cases)
+        log(f"  scale: {', '.join(drivers)} plugins, measured together")
+        counts = {str(size): scale_counts(plan, size) for size in plan.sizes}
+        samples = _measure(drivers, plan, counts, log)
+        sizes = [
+            {
+                "plugins": size,
+                "total_configs": size + 6,
+                "active_generated": len(active),
+                "startup_s": round(server.started_s, 3),
+                "first_registry_build_s": round(first_build_s, 3),
+                "cases": _case_rows(cases, samples[str(size)], targets=False),
+                "peak_rss": _peak_rss(server),
+            }
+            for size, (server, first_build_s, active) in started.items()
+        ]
     return {"database": plan.scale_database, "workers": 1, "sizes": sizes, **_growth(sizes)}
+
+
+def _scale_server(
+    stack: ExitStack, plan: Plan, root: Path, size: int
+) -> tuple[Server, float, list[str]]:
+    """Start a server with ``size`` generated plugins; return it, its first build's time
+    and the plugins activated (a few, most stay inactive)."""
+    folder = root / f"scale-{size}" / "plugins"
+    keys = write_plugins(folder, size)
+    active = keys[: max(1, min(10, size // 10))]
+    spec = ServerSpec(database=plan.scale_database, workers=1, plugin_dirs=(folder,))
+    url = stack.enter_context(database_for(plan.scale_database, suffix=f"_scale{size}"))
+    server = stack.enter_context(
+        run_server(root / f"scale-{size}" / "data", spec, database_url=url)
+    )
+    began = time.monotonic()
+    status, body = request(server.port, "GET", "/api/plugins/?limit=1", token=server.token)
+    if status != 200:
+        raise BenchmarkError(f"first list: {status} {body}")
+    first_build_s = time.monotonic() - began
+    _activate(server, active)
+    return server, first_build_s, list(active)
 
 
 def _growth(sizes: list[dict[str, Any]]) -> dict[str, Any]:
