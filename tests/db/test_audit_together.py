@@ -13,8 +13,9 @@ from plughost.db.models import AuditAction, AuditEntry, PluginConfig
 from plughost.runtime import holder
 from plughost.services import audit, plugin_settings, plugins
 from plughost.services.audit import Actor, audited
+from plughost.services.guarded_writes import DecideAgain
 from plughost.services.registry import Discovery, rebuild
-from plughost.services.state import Change, DecideAgain, bump_version, read_versions
+from plughost.services.state import Change, bump_version, read_versions
 
 pytestmark = pytest.mark.django_db
 ADMIN = Actor(username="admin", address="10.0.0.7")

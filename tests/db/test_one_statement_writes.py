@@ -23,18 +23,15 @@ from plughost.db.models import (
 from plughost.runtime import holder
 from plughost.services import plugin_settings, plugins
 from plughost.services.audit import Actor, new_entry
+from plughost.services.guarded_writes import GUARD, DecideAgain, Seen, write_and_bump
 from plughost.services.registry import Discovery, decide_write, ensure_current, rebuild
 from plughost.services.state import (
     CHANNEL,
-    GUARD,
     Change,
-    DecideAgain,
     Notice,
-    Seen,
     bump_version,
     parse_payload,
     read_versions,
-    write_and_bump,
 )
 from tests.db.postgres_support import another_connection
 

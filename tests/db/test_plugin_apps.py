@@ -17,8 +17,8 @@ from plughost.core.errors import IllegalStateChangeError
 from plughost.db.models import AuditEntry, PluginConfig
 from plughost.runtime import holder
 from plughost.services import plugin_apps, plugins
+from plughost.services.guarded_writes import DecideAgain
 from plughost.services.registry import Discovery, current_registry, rebuild
-from plughost.services.state import DecideAgain
 from tests.conftest import ApiClientFactory
 
 pytestmark = pytest.mark.django_db

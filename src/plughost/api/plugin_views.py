@@ -35,6 +35,7 @@ from plughost.db.models import PluginConfig
 from plughost.services import plugin_apps
 from plughost.services import plugins as plugin_service
 from plughost.services.failures import recent_runtime_failures
+from plughost.services.guarded_writes import DecideAgain
 from plughost.services.installs import install_failures
 from plughost.services.nodes import recent_reports
 from plughost.services.registry import (
@@ -47,7 +48,6 @@ from plughost.services.registry import (
     fresh_registry,
     reload_registry,
 )
-from plughost.services.state import DecideAgain
 
 ORDERING_FIELDS = ("key", "name", "active")
 DEFAULT_ORDERING = ("-active", "name", "key")

@@ -21,6 +21,7 @@ from plughost.api.rendering import render_setting
 from plughost.api.serializers import PluginSettingSerializer
 from plughost.db.models import PluginSetting
 from plughost.services import plugin_settings
+from plughost.services.guarded_writes import refusals_decide_again
 from plughost.services.plugin_settings import SettingView, StoredRow
 from plughost.services.registry import (
     Unchecked,
@@ -28,7 +29,6 @@ from plughost.services.registry import (
     decide_write,
     fresh_registry,
 )
-from plughost.services.state import refusals_decide_again
 
 PLUGIN_PATH = OpenApiParameter("plugin", str, OpenApiParameter.PATH)
 KEY_PATH = OpenApiParameter("key", str, OpenApiParameter.PATH, pattern=r"^\w+$")

@@ -20,8 +20,8 @@ from django.utils import timezone
 from plughost.core.errors import InstallError, PluginError
 from plughost.db.models import AuditAction, AuditEntry, AuditResult
 from plughost.installer.secrets import mask_secrets
+from plughost.services.guarded_writes import DecideAgain
 from plughost.services.sql import insert_row
-from plughost.services.state import DecideAgain
 
 MAX_OUTPUT_LINES = 20
 """Lines of pip output kept with a failed install's message (the end, where pip explains)."""

@@ -25,16 +25,15 @@ from plughost.runtime.holder import value_marker
 from plughost.services.audit import Actor, audited
 from plughost.services.configs import snapshot_config
 from plughost.services.events import PLUGIN_SETTING_SAVED, trigger_event
-from plughost.services.sql import fetch_rows
-from plughost.services.state import (
+from plughost.services.guarded_writes import (
     GUARD,
-    Change,
     DecideAgain,
-    bump_version,
     one_statement_writes,
     refusals_decide_again,
     write_and_bump,
 )
+from plughost.services.sql import fetch_rows
+from plughost.services.state import Change, bump_version
 from plughost.services.validation import field_deltas, validate_instance
 
 ALL_ROWS = "all rows"
@@ -299,7 +298,7 @@ def _prepare(registry: Registry, key: str, setting: str, *, read_rows: bool = Tr
 
 
 def _one_statement_write(registry: Registry, key: str, setting: str) -> _Write | None:
-    """The write, when it can be one statement (``state.write_and_bump``); else None.
+    """The write, when it can be one statement (``guarded_writes.write_and_bump``); else None.
 
     On PostgreSQL, outside a caller's transaction and with nobody to vet it. It finds its
     row by plugin and key, so it needs no rows read first: they are often not cached, as

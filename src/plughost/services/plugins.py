@@ -16,6 +16,15 @@ from plughost.services import plugin_apps
 from plughost.services.audit import Actor, AuditNote, audited
 from plughost.services.configs import snapshot_config
 from plughost.services.events import PLUGIN_ACTIVATED, PLUGIN_DEACTIVATED, trigger_event
+from plughost.services.guarded_writes import (
+    GUARD,
+    DecideAgain,
+    Written,
+    one_statement_writes,
+    refusals_decide_again,
+    versions_guard,
+    write_and_bump,
+)
 from plughost.services.registry import (
     Discovery,
     Unchecked,
@@ -26,17 +35,7 @@ from plughost.services.registry import (
     rebuild,
 )
 from plughost.services.sql import fetch_rows
-from plughost.services.state import (
-    GUARD,
-    Change,
-    DecideAgain,
-    Written,
-    bump_version,
-    one_statement_writes,
-    refusals_decide_again,
-    versions_guard,
-    write_and_bump,
-)
+from plughost.services.state import Change, bump_version
 from plughost.services.validation import field_deltas, validate_instance
 
 
@@ -160,7 +159,7 @@ def _store_active_flag(
 ) -> Written | None:
     """Store the flag, bump the version, write the success entry: all at once or none.
 
-    One statement on PostgreSQL outside a caller's transaction (``state.write_and_bump``),
+    One statement on PostgreSQL outside a caller's transaction (``guarded_writes.write_and_bump``),
     a transaction of them elsewhere. Returns what it wrote: the versions after the bump
     and the changes before it that the statement told of; with ``decided_on``, also when
     the flag was so already (``changed`` False: the entry written, nothing bumped).

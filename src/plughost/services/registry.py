@@ -23,6 +23,7 @@ from plughost.runtime import Snapshot, holder
 from plughost.services import plugin_apps, plugin_settings
 from plughost.services.configs import CONFIG_FIELDS
 from plughost.services.events import PLUGINS_LOADED, trigger_event
+from plughost.services.guarded_writes import DecideAgain, Seen, one_statement_writes
 from plughost.services.host import host
 from plughost.services.registry_hooks import after_rebuild
 from plughost.services.sources import discover_all, plugin_code_runner, sources_fingerprint
@@ -30,11 +31,8 @@ from plughost.services.sql import fetch_rows
 from plughost.services.state import (
     Change,
     Changes,
-    DecideAgain,
-    Seen,
     Versions,
     bump_version,
-    one_statement_writes,
     read_changes,
     read_versions,
 )
@@ -101,7 +99,7 @@ def decide_write(attempt: Callable[[Unchecked | None], T]) -> T:
 
     Where a write can be one statement (PostgreSQL, no transaction open), the statement
     itself checks that the versions the snapshot was built from are still the stored ones
-    (``state.write_and_bump``'s ``decided_on``), which spares ``fresh_registry()``'s query:
+    (``guarded_writes.write_and_bump``'s ``decided_on``), which spares ``fresh_registry()``'s query:
     ``attempt`` gets the snapshot's registry and versions. If it raises DecideAgain
     (nothing was done), or elsewhere, ``attempt(None)`` decides on ``fresh_registry()``,
     which catches up with what the failed statement found stored, when it tells.
