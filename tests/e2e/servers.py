@@ -26,6 +26,7 @@ ADMIN_USER = "e2e-admin"
 ADMIN_PASSWORD = "e2e-admin-password"
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
+KILL_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)
@@ -158,8 +159,29 @@ def run_server(
 
 
 def kill_server(server: Server) -> None:
-    """SIGKILL the arbiter and its workers at once, as a power cut would."""
+    """SIGKILL the arbiter and its workers at once, as a power cut would; return once they
+    are dead.
+
+    A killed process in an uninterruptible wait (a disk flush on a loaded machine) dies only
+    when that wait ends; until then its children (a pip it started, which dies with it) go
+    on. A test that lets the world move on after the kill waits for the deaths first.
+    """
     children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
-    for pid in [server.pid, *map(int, children)]:
+    pids = [server.pid, *map(int, children)]
+    for pid in pids:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + KILL_TIMEOUT
+    while any(_alive(pid) for pid in pids):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the server's processes {pids} outlived SIGKILL")
+        time.sleep(0.01)
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` still runs (a zombie has died: only its exit status is left)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] not in {"Z", "X"}
