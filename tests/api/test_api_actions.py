@@ -65,6 +65,26 @@ def test_an_action_that_is_not_a_string_is_a_400(
     assert response.json() == {"action": ["Not a valid string."]}
 
 
+def test_a_null_action_is_no_action_specified(
+    registry: Registry, api_client: ApiClientFactory
+) -> None:
+    # InvenTree tests ``action is None``: a JSON null is as good as no action.
+    response = api_client("user").post(URL, {"action": None}, format="json")
+
+    assert response.status_code == 200
+    assert response.json() == {"error": "No action specified"}
+
+
+def test_a_blank_action_is_looked_up_like_any_other(
+    registry: Registry, api_client: ApiClientFactory
+) -> None:
+    # Not a 400: InvenTree compares "" with every plugin's action name and finds none.
+    response = api_client("user").post(URL, {"action": ""}, format="json")
+
+    assert response.status_code == 200
+    assert response.json() == {"error": "No matching action found", "action": ""}
+
+
 def test_unknown_action_is_no_matching_action(
     registry: Registry, api_client: ApiClientFactory
 ) -> None:
@@ -110,6 +130,13 @@ def test_action_names_match_exactly(api_client: ApiClientFactory) -> None:
     response = api_client("user").post(URL, {"action": "Simple"}, format="json")
 
     assert response.json() == {"error": "No matching action found", "action": "Simple"}
+
+
+@pytest.mark.usefixtures("simpleaction")
+def test_an_action_name_is_not_trimmed(api_client: ApiClientFactory) -> None:
+    response = api_client("user").post(URL, {"action": " simple "}, format="json")
+
+    assert response.json() == {"error": "No matching action found", "action": " simple "}
 
 
 @pytest.mark.usefixtures("simpleaction")

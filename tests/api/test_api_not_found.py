@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from tests.conftest import ApiClientFactory
+
 pytestmark = [pytest.mark.api, pytest.mark.django_db]
 
 NOT_FOUND = "API endpoint not found"
@@ -37,3 +39,22 @@ def test_query_string_is_part_of_the_url() -> None:
     response = Client().delete("/api/bogus/?x=1")
 
     assert response.json() == {"detail": NOT_FOUND, "url": "http://testserver/api/bogus/?x=1"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/bogus%0A/",
+        "/api/%0A",
+        "/api/plugins/a%0Ab%0Dc/settings/x%E2%80%A8y/",
+        # "$" would match before this last line break, and answer for API_KEY.
+        "/api/plugins/sample/settings/API_KEY/%0A",
+    ],
+)
+def test_line_breaks_in_the_path_are_json_404_too(api_client: ApiClientFactory, path: str) -> None:
+    # A regex's "." stops at a line break: the catch-all must still take such paths.
+    response = api_client("superuser").put(path, {"value": "1"}, format="json")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["detail"] == NOT_FOUND

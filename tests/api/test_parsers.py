@@ -51,6 +51,23 @@ def test_a_multipart_form_still_works(api_client: ApiClientFactory) -> None:
     assert response.json()["collect_plugins"] is True
 
 
+@pytest.mark.parametrize("body", ["--b0--\r\n", "--b0--", "a preamble, ignored\r\n--b0--\r\n"])
+def test_a_multipart_body_with_no_part_is_an_empty_form(
+    api_client: ApiClientFactory, body: str
+) -> None:
+    # The closing delimiter alone: a form with no field, read as an empty form.
+    response = api_client("superuser").generic(
+        "POST", "/api/plugins/reload/", body, content_type="multipart/form-data; boundary=b0"
+    )
+
+    assert response.status_code == 201
+    assert response.json() == {
+        "full_reload": False,
+        "force_reload": False,
+        "collect_plugins": False,
+    }
+
+
 def test_action_takes_json_only(api_client: ApiClientFactory) -> None:
     response = api_client("user").post(
         "/api/action/", "action=simple", content_type="application/x-www-form-urlencoded"

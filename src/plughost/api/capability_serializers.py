@@ -17,7 +17,15 @@ CURRENCY_CODE = re.compile(r"^[A-Za-z]{3}$")
 class ActionSerializer(StrictJsonTypes, serializers.Serializer[Any]):
     """The body of ``POST /api/action/``."""
 
-    action = serializers.CharField(required=False, help_text="Name of the action to perform")
+    # As InvenTree reads it: only a missing or null action is "No action specified"; any
+    # string, blank or padded, is compared as sent (no plugin answers "" or " simple ").
+    action = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="Name of the action to perform",
+    )
     # The wire name shadows ``Serializer.data`` in the stubs (DRF pops declared fields).
     data = serializers.JSONField(  # type: ignore[assignment]
         required=False, help_text="Passed to the plugin as is"

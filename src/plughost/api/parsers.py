@@ -16,6 +16,7 @@ import io
 from collections.abc import Mapping
 from typing import Any
 
+from django.utils.http import parse_header_parameters
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import DataAndFiles, FormParser, JSONParser, MultiPartParser
 
@@ -66,15 +67,28 @@ class StrictFormParser(FormParser):
 
 
 class StrictMultiPartParser(MultiPartParser):
-    """DRF's multipart parser; a 400 for a non-empty body with no named part."""
+    """DRF's multipart parser; a 400 for a non-empty body with no named part.
+
+    A body of the closing delimiter alone (``--boundary--``) is a form with no fields: it
+    reads as an empty form, as an empty body does.
+    """
 
     def parse(
         self, stream: Any, media_type: str | None = None, parser_context: Any = None
     ) -> DataAndFiles[Any, Any]:
         """Return the fields and files; raise ParseError when a body holds neither."""
-        parsed = super().parse(stream, media_type, parser_context)
-        request = (parser_context or {}).get("request")
-        length = int((request.META.get("CONTENT_LENGTH") or 0) if request is not None else 0)
-        if length and not parsed.data and not parsed.files:
+        raw = stream.read() if stream is not None else b""
+        parsed = super().parse(io.BytesIO(raw), media_type, parser_context)
+        if raw and not parsed.data and not parsed.files and not _closing_only(raw, media_type):
             raise ParseError("Multipart parse error - the body has no named form field")
         return parsed
+
+
+def _closing_only(raw: bytes, media_type: str | None) -> bool:
+    """Whether ``raw`` holds no part: its one delimiter is the closing one (a preamble,
+    which the format says to ignore, may come before it)."""
+    boundary = parse_header_parameters(media_type or "")[1].get("boundary", "")
+    if not boundary:
+        return False
+    delimiter = b"--" + boundary.encode("latin-1", errors="replace")
+    return raw.count(delimiter) == 1 and raw.rstrip().endswith(delimiter + b"--")
