@@ -6,6 +6,9 @@ operation, as a superuser and as an ordinary user, with a fixed seed and
 must be documented: no 5xx, a documented status code, a body valid against its schema,
 and invalid input refused with a 4xx. The server has the samples loaded and installs
 switched off (no fuzzed package name may reach an index).
+
+Two rules the schema cannot state are checked as such: a NUL in the URL is one 400, and a
+reserved key as ``{plugin}`` (``/api/plugins/settings/``) reaches the host's own endpoint.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
+from plughost.core.definition import RESERVED_KEYS
 from tests.e2e.conftest import ServerFactory
 from tests.e2e.servers import Server, plughost_command, server_environment
 
@@ -84,6 +88,9 @@ def send(
     if _holds_nul(case):
         _check_nul_refused(case, mode, headers, tally, session)
         return
+    if (case.path_parameters or {}).get("plugin") in RESERVED_KEYS:
+        _check_host_endpoint(case, mode, headers, tally, session)
+        return
     try:
         response = case.call_and_validate(headers=headers, session=session)
     except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - collected
@@ -114,7 +121,28 @@ def _check_nul_refused(
     response = case.call(headers=headers, session=session)
     tally.statuses[response.status_code] += 1
     if response.status_code != 400 or response.json() != NUL_REFUSED:
-        failure = AssertionError(f"{response.status_code} {response.text[:500]} for {case.path}")
+        answer = f"{response.status_code} {response.text[:500]}"
+        failure = AssertionError(f"not the NUL refusal: {answer} for {response.request.url}")
+        tally.fail(case.operation.label, mode, failure)
+
+
+def _check_host_endpoint(
+    case: schemathesis.Case,
+    mode: str,
+    headers: dict[str, str],
+    tally: Tally,
+    session: requests.Session,
+) -> None:
+    """``/api/plugins/settings/`` and the like are the host's own endpoints, not a plugin's
+    (no plugin may take a reserved key): they answer as themselves, a 405 for a method they
+    lack included. Checked here: a JSON answer, no 5xx."""
+    response = case.call(headers=headers, session=session)
+    tally.statuses[response.status_code] += 1
+    types = {name.lower(): values for name, values in response.headers.items()}
+    json_body = any(value.startswith("application/json") for value in types.get("content-type", []))
+    if response.status_code >= 500 or not json_body:  # any 2xx-4xx: it is not this operation
+        answer = f"{response.status_code} {types.get('content-type')} {response.text[:500]}"
+        failure = AssertionError(f"not a JSON answer: {answer} for {response.request.url}")
         tally.fail(case.operation.label, mode, failure)
 
 
