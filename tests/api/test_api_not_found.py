@@ -47,7 +47,7 @@ def test_query_string_is_part_of_the_url() -> None:
         "/api/bogus%0A/",
         "/api/%0A",
         "/api/plugins/a%0Ab%0Dc/settings/x%E2%80%A8y/",
-        # "$" would match before this last line break, and answer for API_KEY.
+        # No setting route takes it (a key is \w+), so the catch-all must.
         "/api/plugins/sample/settings/API_KEY/%0A",
     ],
 )

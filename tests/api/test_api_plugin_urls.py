@@ -135,6 +135,16 @@ def test_unknown_sub_path_is_404() -> None:
     assert response.json() == NOT_FOUND
 
 
+@pytest.mark.usefixtures("echo")
+@pytest.mark.parametrize("path", ["/plugin/echo/whoami/%0A", "/plugin/echo/who%0Aami/"])
+def test_a_line_break_is_part_of_the_sub_path(path: str) -> None:
+    # A regex's "." stops at a line break; Django's HTML 404 answered such paths.
+    response = Client().get(path)
+
+    assert response.status_code == 404
+    assert response.json() == NOT_FOUND
+
+
 @pytest.mark.usefixtures("data_dir")
 def test_unknown_plugin_is_404() -> None:
     response = Client().get("/plugin/nosuchplugin/hi/")

@@ -189,5 +189,6 @@ def _call_view(
 
 
 urlpatterns: list[URLPattern | URLResolver] = [
-    re_path(r"^plugin/(?P<key>[^/]+)/(?P<rest>.*)$", plugin_view, name="plugin-urls"),
+    # Every sub-path, line breaks included (``.`` stops at them: Django's HTML 404 answered).
+    re_path(r"^plugin/(?P<key>[^/]+)/(?P<rest>[\s\S]*)$", plugin_view, name="plugin-urls"),
 ]

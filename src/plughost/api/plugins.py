@@ -46,7 +46,7 @@ plugin_urlpatterns: list[URLPattern | URLResolver] = [
     ),
     # Anchored: /settings/API_KEY/extra/ is not API_KEY (InvenTree's regex was unanchored).
     re_path(
-        r"^(?P<plugin>[^/]+)/settings/(?P<key>\w+)/\Z",
+        r"^(?P<plugin>[^/]+)/settings/(?P<key>\w+)/$",
         PluginSettingDetail.as_view(),
         name="api-plugin-setting-detail",
     ),

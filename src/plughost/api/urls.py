@@ -20,5 +20,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     *floor.floor_urlpatterns(),  # only with PLUGHOST_BENCH_FLOOR=1 (the benchmark's yardstick)
     # Anything else under /api/ is a JSON 404, for every method; line breaks included
     # (``.`` stops at them, and Django's HTML 404 would answer).
-    re_path(r"^[\s\S]*\Z", not_found.endpoint_not_found, name="api-not-found"),
+    re_path(r"^[\s\S]*$", not_found.endpoint_not_found, name="api-not-found"),
 ]
