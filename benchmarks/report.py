@@ -160,7 +160,8 @@ def readme(results: dict[str, Any]) -> str:
     info = results["machine"]
     out = [
         f"{info['cpu_count']} x {info['cpu_model']}, Python {info['python']}, "
-        f"Django {info['django']}, gunicorn {info['gunicorn']} (gthread, 4 threads); "
+        f"Django {info['django']}, gunicorn {info['gunicorn']} "
+        "(gthread, 4 threads, the last idle one first); "
         f"`{results['command']}` at {results['source']['commit']}, {results['generated_at']}. "
         "Median ms per request (x the floor's median); 'over' = above the target.",
         "",
@@ -322,8 +323,8 @@ def markdown(results: dict[str, Any]) -> str:
     out = [
         f"Machine: {info['cpu_count']} x {info['cpu_model']}, {info['memory_mib']} MiB, "
         f"Python {info['python']}, Django {info['django']}, DRF {info['djangorestframework']}, "
-        f"gunicorn {info['gunicorn']} (gthread). Command: `{results['command']}`"
-        + (" (quick)" if results["quick"] else "")
+        f"gunicorn {info['gunicorn']} (gthread, the last idle thread first). "
+        f"Command: `{results['command']}`" + (" (quick)" if results["quick"] else "")
     ]
     out += _endpoint_sections(results)
     if results.get("scale"):

@@ -12,8 +12,9 @@ from plughost.server.config import read_config
 _config = read_config(os.environ)
 
 wsgi_app = "plughost.server.wsgi:application"
-# Threads keep the API answering while one request waits on a plugin install.
-worker_class = "gthread"
+# Threads keep the API answering while one request waits on a plugin install; the thread
+# that went idle last takes the next request (gthread's pool takes turns: see the module).
+worker_class = "plughost.server.request_threads.LastIdleThreadWorker"
 threads = 4
 # An install request may run pip for PLUGHOST_INSTALL_TIMEOUT seconds: never kill it first.
 timeout = int(_config.install_timeout) + 30
