@@ -40,7 +40,9 @@ class LastIdleThreadPool(Executor):
     """At most ``max_workers`` threads; a job goes to the thread that went idle last.
 
     Threads start as jobs overlap and stay for the pool's life; a job that finds every
-    thread busy waits in order for the first one free.
+    thread busy waits in order for the first one free. They are daemon threads: gunicorn
+    waits ``graceful_timeout`` for the requests in flight at a stop, and a request still
+    running after that ends with its process, as the master would kill it anyway.
     """
 
     def __init__(self, max_workers: int, name: str = "plughost-request") -> None:
