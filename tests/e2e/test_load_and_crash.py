@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.agreement import token_of
+from tests.e2e.agreement import token_of, wait_for_agreement
 from tests.e2e.conftest import ServerFactory
 from tests.e2e.servers import Server, kill_server
 
@@ -33,6 +33,8 @@ CLIENTS = 16
 KEYS = [f"S{n}" for n in range(8)]
 SOAK_SECONDS = float(os.environ.get("PLUGHOST_SOAK_SECONDS", "8"))
 RSS_GROWTH_LIMIT_KB = 64 * 1024
+AGREEMENT_SECONDS = 5.0
+"""How long both workers may take to show the last writes (a SQLite watcher polls at 250 ms)."""
 PLUGIN = f"""
     from django.http import JsonResponse
     from django.urls import path
@@ -109,14 +111,33 @@ def test_concurrent_writes_lose_nothing_and_readers_never_fail(
             )
 
     run_clients(len(KEYS), write_own)
-    assert {key: api.setting(key) for key in KEYS} == {key: f"v{n}-5" for n, key in enumerate(KEYS)}
+    # A read may reach either worker; one that served none of a key's last writes shows
+    # them once its watcher has looked (SQLite: every 250 ms). Read until both agree.
+    final = {key: f"v{n}-5" for n, key in enumerate(KEYS)}
+    assert (
+        wait_for_agreement(
+            [api.server],
+            lambda _: {key: api.setting(key) for key in KEYS} == final,
+            samples=4,
+            timeout=AGREEMENT_SECONDS,
+        )
+        < AGREEMENT_SECONDS
+    )
 
     written = [f"w{number}" for number in range(CLIENTS)]
     run_clients(
         CLIENTS,
         lambda n: api.call("PATCH", "/api/plugins/load/settings/SHARED/", {"value": written[n]}),
     )
-    assert api.setting("SHARED") in written
+    assert (
+        wait_for_agreement(
+            [api.server],
+            lambda _: api.setting("SHARED") in written,
+            samples=4,
+            timeout=AGREEMENT_SECONDS,
+        )
+        < AGREEMENT_SECONDS
+    )
 
     stop = threading.Event()
 
